@@ -1,0 +1,114 @@
+"""Quantities: parse ``"8 Gy"``, ``"3 weeks"``, ``"10 mg/kg"`` with abscopal's own pint registry.
+
+Parse once at the edge into canonical units (day, mm, mm^3, mg, Gy, IU, /uL); a dimension mismatch
+or a bare number where a unit is needed is an :class:`~abscopal.errors.UnitError`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from importlib import resources
+
+import pint
+
+from .errors import UnitError
+
+__all__ = ["ureg", "parse_quantity", "to_canonical", "DIMENSIONS", "parse_day"]
+
+
+@lru_cache(maxsize=1)
+def _registry() -> pint.UnitRegistry:
+    text = resources.files("abscopal").joinpath("units.txt").read_text()
+    registry = pint.UnitRegistry(None, autoconvert_offset_to_baseunit=False)
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            registry.define(line)
+    return registry
+
+
+ureg = _registry()
+
+# name of a kind of quantity -> (pint dimensionality string, canonical unit, human description)
+DIMENSIONS: dict[str, tuple[str, str, str]] = {
+    "absorbed_dose": ("[absorbed_dose]", "Gy", "a dose in Gy, e.g. '8 Gy'"),
+    "time": ("[time]", "day", "a duration, e.g. '3 weeks' or '12 h'"),
+    "length": ("[length]", "mm", "a length, e.g. '25 mm'"),
+    "volume": ("[length]**3", "mm**3", "a volume, e.g. '8 cm^3' or '50 mm^3'"),
+    "mass": ("[mass]", "kg", "a mass, e.g. '70 kg'"),
+    "area": ("[length]**2", "m**2", "an area, e.g. '1.8 m^2'"),
+    "concentration_cells": ("1/[length]**3", "1/uL", "a count per volume, e.g. '1500 /uL' or '1.5e9 /L'"),
+    "tmb": ("1/[genome]", "1/Mb", "mutations per megabase, e.g. '8 /Mb'"),
+    "dimensionless": ("", "", "a plain number"),
+}
+
+_FIX_POWER = re.compile(r"\^")
+
+
+def _clean(text: str) -> str:
+    text = text.strip()
+    text = _FIX_POWER.sub("**", text)
+    # "/uL" -> "1/uL" ; "1500 /uL" -> "1500 1/uL" is what pint needs
+    text = re.sub(r"(^|\s)/", r"\g<1>1/", text)
+    return text
+
+
+def parse_quantity(value: object, *, key: str = "") -> pint.Quantity:
+    """Parse a string with units into a pint Quantity (no dimension check)."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise UnitError(
+            f"{value!r} has no unit",
+            key=key,
+            expected="a string with a unit, e.g. '8 Gy', '200 mg', '3 weeks'",
+        )
+    try:
+        quantity = ureg.Quantity(_clean(value))
+    except Exception:  # pint raises many kinds; all mean the same to the user
+        raise UnitError(
+            f"cannot read {value!r} as a quantity",
+            key=key,
+            expected="a number followed by a unit, e.g. '8 Gy', '200 mg', '3 weeks'",
+        ) from None
+    if not isinstance(quantity, pint.Quantity) or not math.isfinite(float(quantity.magnitude)):
+        raise UnitError(f"{value!r} is not a finite number with a unit", key=key, expected="e.g. '8 Gy'")
+    if quantity.dimensionless and value.strip() and re.fullmatch(r"[\s0-9.eE+-]+", value.strip()):
+        raise UnitError(f"{value!r} has no unit", key=key, expected="a number followed by a unit")
+    return quantity
+
+
+def to_canonical(value: object, kind: str, *, key: str = "") -> float:
+    """Parse ``value`` and return its magnitude in the canonical unit of ``kind``."""
+    dim, unit, description = DIMENSIONS[kind]
+    if kind == "dimensionless":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UnitError(f"{value!r} is not a number", key=key, expected=description)
+        return float(value)
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        raise UnitError(
+            f"bare number {value!r} has no unit", key=key, expected=f"{description} (unit {unit})"
+        )
+    quantity = parse_quantity(value, key=key)
+    if quantity.dimensionality != ureg.parse_expression("1 " + unit if unit else "1").dimensionality:
+        raise UnitError(
+            f"{value!r} has the wrong dimension ({quantity.units:~})", key=key, expected=description
+        )
+    return float(quantity.to(unit).magnitude)
+
+
+_DAY = re.compile(r"^\s*day\s+(-?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$")
+
+
+def parse_day(value: object, *, key: str = "") -> float:
+    """Parse an event time ``"day N"`` (N may be fractional) into days from day 0."""
+    if isinstance(value, str):
+        match = _DAY.match(value)
+        if match:
+            return float(match.group(1))
+    raise UnitError(f"{value!r} is not an event time", key=key, expected="'day N', e.g. 'day 7' or 'day 0.25'")
+
+
+def convert_unit(value: float, from_unit: str, to_unit: str) -> float:
+    """Convert a magnitude between two units of the registry (parameter files)."""
+    return float(ureg.Quantity(value, _clean(from_unit) if from_unit else "").to(_clean(to_unit)).magnitude)
