@@ -1,0 +1,107 @@
+"""Agents from ``agents.toml``: each PK value with unit and source, converted to canonical units.
+
+Canonical: amounts mg, volumes L, clearances L/day, rates 1/day, concentrations mg/L (= ug/mL).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from ..errors import ParameterError
+from ..parameters.store import Entry, parse_entries
+
+TARGETS = ("pd1", "pdl1", "ctla4", "gmcsf", "flt3", "il2", "tgfb", "tlr3", "ox40", "cd137")
+ROUTES = ("iv", "ip", "sc")
+REQUIRED = (
+    "clearance", "central_volume", "peripheral_volume", "intercompartmental_clearance", "absorption_rate",
+    "bioavailability", "molecular_weight", "ec50", "half_life",
+)
+CANONICAL = {
+    "clearance": "L/day",
+    "central_volume": "L",
+    "peripheral_volume": "L",
+    "intercompartmental_clearance": "L/day",
+    "absorption_rate": "1/day",
+    "bioavailability": "1",
+    "molecular_weight": "kDa",
+    "ec50": "ug/mL",
+    "half_life": "day",
+    "treg_depletion": "1",
+    "iu_per_mg": "MIU/mg",
+}
+
+
+@dataclass(frozen=True)
+class Agent:
+    key: str
+    species: str
+    name: str
+    drug_class: str
+    target: str
+    route: str
+    typical_regimen: str
+    entries: dict[str, Entry]
+
+    def value(self, name: str) -> float:
+        return self.entries[name].to(CANONICAL[name])
+
+    @property
+    def iu_per_mg(self) -> float | None:
+        """International units per mg (IU/mg), for cytokines dosed in IU."""
+        return self.value("iu_per_mg") * 1e6 if "iu_per_mg" in self.entries else None
+
+    @property
+    def treg_depletion(self) -> float:
+        return self.value("treg_depletion") if "treg_depletion" in self.entries else 0.0
+
+    def terminal_half_life(self) -> float:
+        """Terminal (beta-phase) half-life of the linear two-compartment model, days."""
+        cl, vc = self.value("clearance"), self.value("central_volume")
+        q, vp = self.value("intercompartmental_clearance"), self.value("peripheral_volume")
+        k10 = cl / vc
+        if vp <= 0 or q <= 0:
+            return math.log(2) / k10
+        k12, k21 = q / vc, q / vp
+        total = k10 + k12 + k21
+        beta = 0.5 * (total - math.sqrt(total * total - 4 * k10 * k21))
+        return math.log(2) / beta
+
+
+@lru_cache(maxsize=1)
+def _load() -> dict[str, dict[str, Agent]]:
+    path = "agents.toml"
+    data = tomllib.loads(resources.files("abscopal.agents").joinpath(path).read_text())
+    library: dict[str, dict[str, Agent]] = {}
+    for species in ("human", "mouse"):
+        library[species] = {}
+        for key, table in data.get(species, {}).items():
+            scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
+            quantities = {k: v for k, v in table.items() if isinstance(v, dict)}
+            entries = parse_entries(quantities, f"agents.toml[{species}.{key}]")
+            missing = [name for name in REQUIRED if name not in entries]
+            if missing:
+                raise ParameterError(f"agents.toml: {species}.{key}: missing {', '.join(missing)}")
+            if scalars.get("target") not in TARGETS or scalars.get("route") not in ROUTES:
+                raise ParameterError(f"agents.toml: {species}.{key}: bad target or route")
+            library[species][key] = Agent(
+                key=key, species=species, name=scalars.get("name", key), drug_class=scalars.get("drug_class", ""),
+                target=scalars["target"], route=scalars["route"], typical_regimen=scalars.get("typical_regimen", ""),
+                entries=entries,
+            )
+    return library
+
+
+def agent_keys(species: str) -> tuple[str, ...]:
+    return tuple(sorted(_load().get(species, {})))
+
+
+def get_agent(species: str, key: str) -> Agent:
+    return _load()[species][key]
+
+
+def all_agents() -> list[Agent]:
+    return [agent for species in ("human", "mouse") for agent in _load()[species].values()]

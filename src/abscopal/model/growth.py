@@ -1,0 +1,23 @@
+"""M1: tumour growth per lesion (Gompertz with a proliferation cap and a one-clonogen extinction damping).
+
+    V_tot = (N + D) / rho
+    g     = min(g_max, a * ln(K / V_tot)),  a = ln2 / (T_d * ln(K / V_ref))
+    d lnN/dt |growth = g * N / (N + N_x) - d_0
+
+With a = ln 2 / (T_d ln(K/V_ref)), the specific growth rate at V_ref is ln2/T_d (doubling time T_d).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def gompertz_constant(doubling_time, reference_volume, carrying_capacity):
+    return np.log(2.0) / (doubling_time * np.log(carrying_capacity / reference_volume))
+
+
+def specific_growth(cells, doomed, p):
+    volume = np.maximum((cells + doomed) / p.cell_density, 1e-30)
+    rate = p.gompertz_a * np.log(p.carrying_capacity / volume)
+    rate = np.minimum(rate, p.max_proliferation_rate)
+    return rate * cells / (cells + p.extinction_scale)

@@ -1,0 +1,27 @@
+"""M2: radiation cell kill by the linear-quadratic model, per fraction, with re-oxygenating hypoxic cells.
+
+    S(d) = (1 - h) exp(-alpha d - beta d^2) + h exp(-alpha d / OER - beta d^2 / OER^2),  beta = alpha / (alpha/beta)
+
+Of the covered fraction c of a lesion, a fraction 1 - S(d) of viable cells becomes doomed: it stops
+dividing, stays in the measured volume, and is cleared at rate mu_d (shrinkage lags dose by days).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def lq_survival(dose, alpha, beta):
+    return np.exp(-alpha * dose - beta * dose * dose)
+
+
+def tumour_survival(dose, alpha, alpha_beta, hypoxic_fraction, oer):
+    beta = alpha / alpha_beta
+    oxic = lq_survival(dose, alpha, beta)
+    hypoxic = lq_survival(dose, alpha / oer, beta / (oer * oer))
+    return (1.0 - hypoxic_fraction) * oxic + hypoxic_fraction * hypoxic
+
+
+def covered_survival(dose, coverage, alpha, alpha_beta, hypoxic_fraction, oer):
+    """Survival of the whole lesion when a fraction ``coverage`` of it receives ``dose``."""
+    return (1.0 - coverage) + coverage * tumour_survival(dose, alpha, alpha_beta, hypoxic_fraction, oer)

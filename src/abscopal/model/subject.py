@@ -1,0 +1,174 @@
+"""A subject: one resolved patient or mouse - lesions, parameter values, treatment events - ready to
+be stacked into a batch. Built from a Scenario (and, for cohorts, from sampled covariates)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..agents import get_agent
+from ..parameters import load_parameter_set, tumour_meta
+from ..scenario.model import DrugRegimen, Scenario
+from . import host as host_mod
+from .declarations import parameter_declarations, site_declarations
+from .lymphocytes import fraction_effect, lymphocyte_survival
+from .occult import draw_occult
+from .radiation import covered_survival
+
+SITE_UNITS = {p.name: p.unit for p in site_declarations().values()}
+
+
+@dataclass
+class LesionSpec:
+    id: str
+    site: str
+    volume_mm3: float
+    appears_day: float | None = None
+    occult: bool = False
+    irradiated: bool = False
+
+
+@dataclass
+class RTEvent:
+    """Radiation delivered at one instant: dose and coverage per lesion slot, whole-body effects."""
+
+    lesion_dose: dict[int, float] = field(default_factory=dict)
+    lesion_coverage: dict[int, float] = field(default_factory=dict)
+    node_lesions: set[int] = field(default_factory=set)
+    node_dose: float = 0.0
+    alc_factor: float = 1.0
+    blood_factor: float = 1.0
+    marrow_factor: float = 1.0
+
+
+@dataclass
+class Subject:
+    species: str
+    tumour: str
+    lesions: list[LesionSpec]
+    values: dict[str, float]  # canonical units of the declarations
+    sites: list[dict[str, float]]  # per lesion slot
+    mechanisms: dict[str, bool]
+    host: str
+    agents: list[str]
+    rt_events: dict[float, RTEvent]
+    drug_events: dict[float, dict[str, float]]  # time -> agent -> mg into the dosing compartment
+    alc0: float
+    weight_kg: float
+    bsa_m2: float
+    parameter_set: str = ""
+
+
+def _site_values(species_sites, site: str) -> dict[str, float]:
+    return {name: entry.to(SITE_UNITS[name]) for name, entry in species_sites[site].items()}
+
+
+def parameter_values(species: str, tumour: str, overrides=()) -> tuple[dict[str, float], object]:
+    pset = load_parameter_set(species, tumour)
+    declared = parameter_declarations()
+    values = {name: pset[name].to(p.unit) for name, p in declared.items()}
+    for name, text in overrides:
+        values[name] = float(text)
+    return values, pset
+
+
+def drug_amount_mg(regimen: DrugRegimen, species: str, weight_kg: float, bsa_m2: float) -> float:
+    agent = get_agent(species, regimen.agent)
+    amount = regimen.dose.amount
+    basis = regimen.dose.basis
+    if basis.startswith("IU"):
+        amount = amount / agent.iu_per_mg
+    if basis.endswith("/kg"):
+        amount *= weight_kg
+    elif basis.endswith("/m2"):
+        amount *= bsa_m2
+    return amount
+
+
+def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject:
+    species = scenario.species
+    values, pset = parameter_values(species, scenario.tumour, scenario.overrides)
+    patient = scenario.patient
+    weight = patient.weight_kg or values["body_weight"]
+    bsa = patient.bsa_m2 or values["body_surface_area"]
+    if patient.pdl1_tps is not None:
+        values["pdl1_tps"] = patient.pdl1_tps
+    if patient.tmb_per_mb is not None:
+        values["antigenicity"] *= (max(patient.tmb_per_mb, 1e-3) / values["tmb"]) ** values["tmb_exponent"]
+    mechanisms = {name: scenario.mechanism_on(name) for name in
+                  ("immunogenic_death", "interferon", "trex1", "priming", "ctla4", "trafficking", "pd1_axis",
+                   "suppression", "lymphocyte_kill", "occult_lesions")}
+    irradiated = scenario.irradiated_ids
+    lesions = [
+        LesionSpec(id=les.id, site=les.site, volume_mm3=les.volume_mm3, appears_day=les.appears_day,
+                   irradiated=les.id in irradiated)
+        for les in patient.lesions
+    ]
+    if mechanisms["occult_lesions"] and values["occult_lesion_count"] > 0:
+        sites = list(tumour_meta(species, scenario.tumour).get("default_sites", [])) or [lesions[0].site]
+        for oid, site, diameter in draw_occult(
+            scenario.simulation.seed, subject_index, values["occult_lesion_count"], sites,
+            values["occult_min_diameter"], values["occult_max_diameter"],
+        ):
+            lesions.append(LesionSpec(id=oid, site=site, volume_mm3=math.pi * diameter**3 / 6.0, occult=True))
+    site_table = pset.sites
+    site_values = [_site_values(site_table, les.site) for les in lesions]
+    alc0 = (patient.alc_per_ul or values["alc_baseline"]) * host_mod.alc_fraction(scenario.host_immune, values)
+    rt_events = _rt_events(scenario, lesions, values, site_table, mechanisms["lymphocyte_kill"])
+    agents = sorted({r.agent for r in scenario.drugs})
+    drug_events: dict[float, dict[str, float]] = {}
+    for regimen in scenario.drugs:
+        amount = drug_amount_mg(regimen, species, weight, bsa)
+        for day in regimen.days:
+            slot = drug_events.setdefault(day, {})
+            slot[regimen.agent] = slot.get(regimen.agent, 0.0) + amount
+    return Subject(
+        species=species, tumour=scenario.tumour, lesions=lesions, values=values, sites=site_values,
+        mechanisms=mechanisms, host=scenario.host_immune, agents=agents, rt_events=rt_events,
+        drug_events=drug_events, alc0=alc0, weight_kg=weight, bsa_m2=bsa, parameter_set=pset.name,
+    )
+
+
+def _rt_events(scenario: Scenario, lesions, values, site_table, lymphocyte_kill: bool) -> dict[float, RTEvent]:
+    index = {les.id: k for k, les in enumerate(lesions)}
+    species_values = dict(values)
+    species_values["blood_volume_ml"] = values["blood_volume"] * 1000.0
+    events: dict[float, RTEvent] = {}
+    for block in scenario.radiotherapy:
+        dose = block.dose_per_fraction_gy
+        modality = values["proton_blood_dose_factor"] if block.modality == "proton" else 1.0
+        fields = []  # (site, field cm3)
+        for lid in block.lesion_ids:
+            les = lesions[index[lid]]
+            default = max(_site_values(site_table, les.site)["default_field_size"],
+                          values["field_margin_factor"] * les.volume_mm3 / 1000.0)
+            fields.append((les.site, block.field_size_cm3 / max(len(block.lesion_ids), 1) if block.field_size_cm3 else default))
+        if block.site is not None:
+            site_vals = _site_values(site_table, block.site)
+            fields.append((block.site, block.field_size_cm3 or site_vals["default_field_size"]))
+        for day in block.days:
+            event = events.setdefault(day, RTEvent())
+            for lid in block.lesion_ids:
+                k = index[lid]
+                event.lesion_dose[k] = event.lesion_dose.get(k, 0.0) + dose
+                event.lesion_coverage[k] = max(event.lesion_coverage.get(k, 0.0), block.coverage)
+            if not lymphocyte_kill:
+                continue
+            if block.nodes:
+                event.node_lesions.update(index[lid] for lid in block.lesion_ids)
+                event.node_dose = max(event.node_dose, dose)
+                survival = lymphocyte_survival(dose, values["lymphocyte_alpha"], values["lymphocyte_beta"])
+                event.alc_factor *= (1.0 - values["node_lymphocyte_fraction"] * (1.0 - survival)) ** len(block.lesion_ids)
+            for site, field_cm3 in fields:
+                site_vals = _site_values(site_table, site)
+                beam_on = block.beam_on_time_min if block.beam_on_time_min else site_vals["beam_on_time_per_gy"] * dose
+                effect = fraction_effect(dose, field_cm3, beam_on, site_vals, species_values, modality)
+                event.alc_factor *= effect.alc_factor
+                event.blood_factor *= effect.blood_survival
+                event.marrow_factor *= effect.marrow_factor
+    return events
+
+
+def tumour_survival_for(subject: Subject, k: int, dose: float, coverage: float) -> float:
+    v = subject.values
+    return covered_survival(dose, coverage, v["alpha"], v["alpha_beta"], v["hypoxic_fraction"], v["oer"])

@@ -1,0 +1,15 @@
+"""M8: immunosuppression in each lesion (Tregs, MDSC, M2 macrophages, TGF-beta); RT raises part of it.
+
+    S*_i   = S_0 (1 - phi_T tau_C o_CTLA4) + g_S (D_i/(N_i + D_i)) (1 - b_T o_TGFb)
+    dS_i/dt = k_S (S*_i - S_i)
+tau_C is the Treg-depleting capacity of the anti-CTLA-4 agent (Fc-dependent), o its occupancy.
+"""
+
+from __future__ import annotations
+
+
+def suppression_target(doomed_fraction, treg_depletion, o_tgfb, p):
+    return p.suppression_on * (
+        p.suppression_baseline * (1.0 - p.treg_share * treg_depletion)
+        + p.suppression_rt_gain * doomed_fraction * (1.0 - p.tgfb_block_max * o_tgfb)
+    )

@@ -1,0 +1,136 @@
+"""Loading parameter files: ``shared/<species>.toml``, ``shared/sites.toml``, ``tumours/<species>/<key>.toml``.
+
+An :class:`Entry` keeps value, unit, source/assumption; a :class:`ParameterSet` merges the shared
+species file with one tumour file (tumour values override shared ones of the same name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from ..errors import ParameterError
+from ..units import convert_unit
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    value: float
+    unit: str
+    source: str | None
+    assumption: str | None
+    note: str | None
+    file: str
+
+    @property
+    def provenance(self) -> str:
+        return self.source if self.source else f"assumption: {self.assumption}"
+
+    def to(self, unit: str) -> float:
+        """The value converted to ``unit``."""
+        if (self.unit in ("", "1")) and unit in ("", "1"):
+            return self.value
+        return convert_unit(self.value, self.unit if self.unit != "1" else "", unit if unit != "1" else "")
+
+
+def _root():
+    return resources.files("abscopal.parameters")
+
+
+def _read(path: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(_root().joinpath(path).read_text())
+    except FileNotFoundError:
+        raise ParameterError(f"parameter file {path} is missing") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"parameter file {path} is not valid TOML: {exc}") from None
+
+
+def parse_entries(table: dict[str, Any], file: str) -> dict[str, Entry]:
+    entries = {}
+    for name, raw in table.items():
+        if not isinstance(raw, dict) or "value" not in raw or "unit" not in raw:
+            raise ParameterError(f"{file}: {name}: each entry needs value and unit")
+        value = raw["value"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ParameterError(f"{file}: {name}: value {value!r} is not a finite number")
+        entries[name] = Entry(
+            name=name,
+            value=float(value),
+            unit=str(raw["unit"]),
+            source=raw.get("source"),
+            assumption=raw.get("assumption"),
+            note=raw.get("note"),
+            file=file,
+        )
+    return entries
+
+
+@lru_cache(maxsize=None)
+def load_shared(species: str) -> dict[str, Entry]:
+    """Shared values of a species (immune system, lymphocytes, physiology)."""
+    return parse_entries(_read(f"shared/{species}.toml")["parameters"], f"shared/{species}.toml")
+
+
+@lru_cache(maxsize=None)
+def load_sites(species: str) -> dict[str, dict[str, Entry]]:
+    """Per-site physiology of a species: ``{site: {name: Entry}}``."""
+    data = _read("shared/sites.toml")
+    return {site: parse_entries(table, f"shared/sites.toml[{species}.{site}]") for site, table in data["sites"][species].items()}
+
+
+@lru_cache(maxsize=None)
+def tumour_keys(species: str) -> tuple[str, ...]:
+    folder = _root().joinpath("tumours", species)
+    try:
+        return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
+    except FileNotFoundError:
+        return ()
+
+
+@lru_cache(maxsize=None)
+def _tumour_file(species: str, key: str) -> dict[str, Any]:
+    return _read(f"tumours/{species}/{key}.toml")
+
+
+def tumour_meta(species: str, key: str) -> dict[str, Any]:
+    return dict(_tumour_file(species, key).get("meta", {}))
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    """Shared species values merged with one tumour's values (tumour wins)."""
+
+    species: str
+    tumour: str
+    entries: dict[str, Entry]
+    sites: dict[str, dict[str, Entry]]
+
+    def __getitem__(self, name: str) -> Entry:
+        return self.entries[name]
+
+    def value(self, name: str, unit: str) -> float:
+        return self.entries[name].to(unit)
+
+    @property
+    def sha256(self) -> str:
+        text = "|".join(f"{k}={e.value}{e.unit}" for k, e in sorted(self.entries.items()))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def name(self) -> str:
+        return f"{self.species}/{self.tumour}"
+
+
+@lru_cache(maxsize=None)
+def load_parameter_set(species: str, tumour: str) -> ParameterSet:
+    entries = dict(load_shared(species))
+    file = f"tumours/{species}/{tumour}.toml"
+    entries.update(parse_entries(_tumour_file(species, tumour).get("parameters", {}), file))
+    return ParameterSet(species=species, tumour=tumour, entries=entries, sites=load_sites(species))

@@ -1,0 +1,245 @@
+"""One scenario -> Result; many subjects -> results in one batched call (a single run is a batch of one)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+from . import response as recist
+from .agents import get_agent
+from .engine import STATUS_OK, integrate_batch
+from .model.batch import Batch
+from .model.subject import Subject, subject_from_scenario
+from .scenario.model import Scenario
+from .vocabulary import NOTICE
+
+try:
+    __version__ = version("abscopal")
+except PackageNotFoundError:  # pragma: no cover
+    __version__ = "0+unknown"
+
+SCHEMA = "abscopal.result/1"
+
+
+@dataclass
+class SubjectTrajectory:
+    """Raw time courses of one subject (canonical units)."""
+
+    time: np.ndarray  # days
+    viable_cells: np.ndarray  # (T, L)
+    volume_mm3: np.ndarray  # (T, L)
+    alc: np.ndarray  # (T,)
+    concentration: np.ndarray  # (T, A) ug/mL
+    occupancy: np.ndarray  # (T, A)
+    agents: list[str]
+    status: str
+    states: np.ndarray = field(repr=False, default=None)
+
+
+def output_times(duration: float, interval: float) -> np.ndarray:
+    n = int(math.floor(duration / interval + 1e-9))
+    times = np.arange(n + 1) * interval
+    if duration - times[-1] > 1e-9:
+        times = np.append(times, duration)
+    return times
+
+
+def run_subjects(subjects: list[Subject], duration: float, interval: float, *, progress=None,
+                 rtol: float = 1e-6) -> list[SubjectTrajectory]:
+    """Integrate all subjects in one vectorised call."""
+    batch = Batch(subjects)
+    y0, active0 = batch.initial_state()
+    t_out = output_times(duration, interval)
+    lay = batch.layout
+    nonneg = np.ones(lay.size, dtype=bool)
+    nonneg[lay.log_states()] = False
+    out, status, _ = integrate_batch(
+        lambda t, y, aux: batch.rhs(t, y, aux), y0, active0, t_out, batch.ev_time, batch.apply_events,
+        nonnegative=nonneg, rtol=rtol, progress=progress,
+    )
+    results = []
+    for i, subject in enumerate(subjects):
+        states = out[i]
+        L = len(subject.lesions)
+        cells = np.exp(states[:, lay.lesion("log_cells")][:, :L])
+        doomed = states[:, lay.lesion("doomed")][:, :L]
+        exists = np.array([[les.appears_day is None or t >= les.appears_day for les in subject.lesions] for t in t_out])
+        cells = np.where(exists, cells, 0.0)
+        volume = np.where(exists, (cells + doomed) / subject.values["cell_density"], 0.0)
+        agent_cols = [batch.agents.index(a) for a in subject.agents]
+        central = states[:, lay.drug("central")][:, agent_cols] if agent_cols else np.zeros((len(t_out), 0))
+        vc = batch.k.vc[agent_cols] if agent_cols else np.zeros(0)
+        conc = central / vc if agent_cols else central
+        ec50 = batch.k.ec50[agent_cols] if agent_cols else np.zeros(0)
+        occ = conc / (conc + ec50) if agent_cols else conc
+        results.append(SubjectTrajectory(
+            time=t_out, viable_cells=cells, volume_mm3=volume, alc=states[:, lay.systemic("alc")],
+            concentration=conc, occupancy=occ, agents=list(subject.agents),
+            status="ok" if status[i] == STATUS_OK else "solver_failed", states=states,
+        ))
+    return results
+
+
+def diameter_from_volume(volume):
+    return np.cbrt(6.0 * np.asarray(volume) / math.pi)
+
+
+@dataclass
+class Result:
+    """The result of `abscopal simulate`: ``to_dict()`` gives the contract's JSON."""
+
+    scenario: Scenario
+    subject: Subject
+    trajectory: SubjectTrajectory
+    data: dict
+
+    def to_dict(self) -> dict:
+        return self.data
+
+    def print_summary(self, file=None) -> None:
+        from .report import summary_text
+
+        print(summary_text(self), file=file)
+
+    def plot(self, out_dir):
+        from .plots import plot_result
+
+        return plot_result(self, out_dir)
+
+
+def simulate(scenario: Scenario, *, progress=None) -> Result:
+    """Simulate one scenario (a batch of one)."""
+    return simulate_many([scenario], progress=progress)[0]
+
+
+def simulate_many(scenarios: list[Scenario], *, progress=None) -> list[Result]:
+    """Simulate many scenarios of one species and one time grid in a single vectorised call."""
+    subjects = [subject_from_scenario(s) for s in scenarios]
+    sims = {(s.simulation.duration_days, s.simulation.output_interval_days) for s in scenarios}
+    if len(sims) != 1:
+        raise ValueError("scenarios of one batch must share duration and output interval")
+    duration, interval = sims.pop()
+    trajectories = run_subjects(subjects, duration, interval, progress=progress)
+    return [Result(sc, sub, tr, build_result(sc, sub, tr)) for sc, sub, tr in zip(scenarios, subjects, trajectories, strict=True)]
+
+
+def _round(values, digits: int = 8):
+    arr = np.asarray(values, dtype=float)
+    out = []
+    for v in arr.ravel().tolist():
+        out.append(None if not math.isfinite(v) else float(f"{v:.{digits}g}"))
+    return out
+
+
+def provenance(scenario: Scenario, subject: Subject) -> dict:
+    from .parameters import load_parameter_set
+
+    pset = load_parameter_set(scenario.species, scenario.tumour)
+    return {
+        "version": __version__,
+        "model": scenario.model,
+        "parameter_set": f"{pset.name}@{pset.sha256[:12]}",
+        "scenario_sha256": scenario.sha256,
+        "seed": scenario.simulation.seed,
+    }
+
+
+def build_result(scenario: Scenario, subject: Subject, tr: SubjectTrajectory) -> dict:
+    v = subject.values
+    t = tr.time
+    is_mouse = scenario.species == "mouse"
+    visible = [k for k, les in enumerate(subject.lesions) if not les.occult]
+    irradiated_ids = scenario.irradiated_ids
+    diam = diameter_from_volume(tr.volume_mm3)
+    lesions_json = []
+    best_changes_out = []
+    for k in visible:
+        les = subject.lesions[k]
+        start = les.appears_day or 0.0
+        base_d = diameter_from_volume(les.volume_mm3)
+        post = (t > start)
+        change = 100.0 * (diam[:, k] / base_d - 1.0)
+        best = float(np.min(change[post])) if post.any() else 0.0
+        final = float(change[-1]) if t[-1] >= start else 0.0
+        n_end = float(tr.viable_cells[-1, k])
+        entry = {
+            "id": les.id, "site": les.site, "irradiated": les.id in irradiated_ids,
+            "volume_mm3": _round(tr.volume_mm3[:, k]), "diameter_mm": _round(diam[:, k]),
+            "baseline_diameter_mm": float(f"{base_d:.8g}"), "best_change_pct": float(f"{best:.8g}"),
+            "final_change_pct": float(f"{final:.8g}"), "controlled": bool(n_end < 1.0),
+            "tcp": float(f"{math.exp(-n_end):.8g}"),
+        }
+        if les.appears_day is not None:
+            entry["appears_day"] = les.appears_day
+        lesions_json.append(entry)
+        if les.id not in irradiated_ids:
+            best_changes_out.append(best)
+
+    # scans
+    assessments = 3.0 if is_mouse else 56.0
+    scan_idx = [int(np.argmin(np.abs(t - s))) for s in np.arange(assessments, t[-1] + 1e-9, assessments)]
+    new_scan = None
+    occult = [k for k, les in enumerate(subject.lesions) if les.occult or les.appears_day not in (None, 0.0)]
+    for s_pos, ti in enumerate(scan_idx):
+        if any(diam[ti, k] >= (v["new_lesion_diameter"] if subject.lesions[k].occult else 0.0) and tr.volume_mm3[ti, k] > 0
+               for k in occult):
+            new_scan = s_pos
+            break
+
+    def tracks(ks):
+        return [recist.LesionTrack(subject.lesions[k].id, subject.lesions[k].site,
+                                   float(diameter_from_volume(subject.lesions[k].volume_mm3)), diam[scan_idx, k]) for k in ks]
+
+    baseline = [k for k in visible if subject.lesions[k].appears_day in (None, 0.0)]
+    in_field = [k for k in baseline if subject.lesions[k].id in irradiated_ids]
+    out_field = [k for k in baseline if subject.lesions[k].id not in irradiated_ids]
+    summary = {"best_overall_response": None, "in_field_best_response": None, "out_of_field_best_response": None,
+               "abscopal_response": None, "progression_day": None}
+    if not is_mouse and scan_idx:
+        overall = recist.assess(tracks(baseline), disappearance_mm=v["disappearance_diameter"], new_lesion_scan=new_scan)
+        summary["best_overall_response"] = overall.best
+        summary["progression_day"] = float(t[scan_idx[overall.progression_index]]) if overall.progression_index is not None else None
+        if in_field:
+            summary["in_field_best_response"] = recist.assess(tracks(in_field), disappearance_mm=v["disappearance_diameter"], use_non_targets=False).best
+        if out_field:
+            summary["out_of_field_best_response"] = recist.assess(tracks(out_field), disappearance_mm=v["disappearance_diameter"], use_non_targets=False).best
+    if irradiated_ids and best_changes_out:
+        summary["abscopal_response"] = recist.golden2015(best_changes_out)
+    summary["alc_nadir_per_ul"] = float(f"{float(np.nanmin(tr.alc)):.8g}")
+    endpoint_day = None
+    if is_mouse and scenario.simulation.endpoint_volume_mm3 is not None:
+        total = tr.volume_mm3[:, visible].sum(axis=1)
+        reached = np.nonzero(total >= scenario.simulation.endpoint_volume_mm3)[0]
+        endpoint_day = float(t[reached[0]]) if reached.size else None
+    summary["endpoint_day"] = endpoint_day
+
+    drugs_json = []
+    for a, agent in enumerate(tr.agents):
+        days = sorted({d for r in scenario.drugs if r.agent == agent for d in r.days})
+        drugs_json.append({"agent": agent, "target": get_agent(scenario.species, agent).target, "dose_days": days,
+                           "concentration_ug_per_ml": _round(tr.concentration[:, a]), "occupancy": _round(tr.occupancy[:, a])})
+    rt_json = [{"lesions": list(b.lesion_ids), "site": b.site, "dose_per_fraction_gy": b.dose_per_fraction_gy,
+                "fractions": b.fractions, "days": list(b.days), "nodes": b.nodes} for b in scenario.radiotherapy]
+    occult_json = [{"id": subject.lesions[k].id, "site": subject.lesions[k].site,
+                    "baseline_diameter_mm": float(f"{diameter_from_volume(subject.lesions[k].volume_mm3):.6g}"),
+                    "final_diameter_mm": float(f"{diam[-1, k]:.6g}")}
+                   for k, les in enumerate(subject.lesions) if les.occult]
+    return {
+        "schema": SCHEMA,
+        "name": scenario.name,
+        "species": scenario.species,
+        "tumour": scenario.tumour,
+        "status": tr.status,
+        "time_days": _round(t),
+        "lesions": lesions_json,
+        "alc_per_ul": _round(tr.alc),
+        "summary": summary,
+        "drugs": drugs_json,
+        "radiotherapy": rt_json,
+        "occult_lesions": occult_json,
+        "provenance": provenance(scenario, subject),
+        "notice": NOTICE,
+    }
