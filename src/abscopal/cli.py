@@ -1,0 +1,173 @@
+"""The command line of CONTRACT.md. Exit status: 0 done, 2 input wrong (one line, no traceback), 1 other."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import AbscopalError, InputError
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        self.exit(EXIT_INPUT, f"abscopal: {message}; see 'abscopal --help'\n")
+
+
+def _write_json(data: dict, target: str | None) -> None:
+    if target is None:
+        return
+    text = json.dumps(data, indent=1, allow_nan=False)
+    if target == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(text + "\n")
+
+
+def cmd_simulate(args) -> int:
+    from .scenario.load import WARN_DOSE_PER_FRACTION_GY, load_scenario
+    from .simulate import simulate
+
+    scenario = load_scenario(args.file)
+    if not scenario.patient.lesions:
+        raise InputError("no lesions to simulate", key="patient.lesions", expected="explicit lesions (use `abscopal cohort` for a population)", file=args.file)
+    for k, block in enumerate(scenario.radiotherapy):
+        if block.dose_per_fraction_gy > WARN_DOSE_PER_FRACTION_GY:
+            print(f"{args.file}: radiotherapy[{k}].dose: warning: {block.dose_per_fraction_gy:g} Gy per fraction is above "
+                  f"{WARN_DOSE_PER_FRACTION_GY:g} Gy, beyond the usual range of the LQ model", file=sys.stderr)
+    result = simulate(scenario)
+    data = result.to_dict()
+    summary_stream = sys.stderr if args.json == "-" else sys.stdout
+    result.print_summary(file=summary_stream)
+    _write_json(data, args.json)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        _write_json(data, str(out / "result.json"))
+        _write_csv(data, out / "timecourse.csv")
+        for path in result.plot(out):
+            print(f"wrote {path}", file=summary_stream)
+    return EXIT_OK if data["status"] == "ok" else EXIT_FAIL
+
+
+def _write_csv(data: dict, path: Path) -> None:
+    import csv
+
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        header = ["day"] + [f"{les['id']}_volume_mm3" for les in data["lesions"]] + [f"{les['id']}_diameter_mm" for les in data["lesions"]] + ["alc_per_ul"]
+        header += [f"{d['agent']}_ug_per_ml" for d in data["drugs"]]
+        writer.writerow(header)
+        for i, t in enumerate(data["time_days"]):
+            row = [t] + [les["volume_mm3"][i] for les in data["lesions"]] + [les["diameter_mm"][i] for les in data["lesions"]]
+            row += [data["alc_per_ul"][i]] + [d["concentration_ug_per_ml"][i] for d in data["drugs"]]
+            writer.writerow(row)
+
+
+def cmd_dose(args) -> int:
+    from .radiobiology import bed, eqd2, parse_scheme
+    from .units import to_canonical
+
+    terms = parse_scheme(args.scheme)
+    ab = to_canonical(args.alpha_beta, "absorbed_dose", key="--alpha-beta")
+    if ab <= 0:
+        raise InputError(f"{args.alpha_beta!r} must be above zero", key="--alpha-beta", expected="e.g. '10 Gy'", file="<command line>")
+    total = sum(d * n for d, n in terms)
+    total_bed = sum(bed(d, n, ab) for d, n in terms)
+    total_eqd2 = sum(eqd2(d, n, ab) for d, n in terms)
+    if args.json:
+        _write_json({"schema": "abscopal.dose/1", "scheme": args.scheme, "alpha_beta_gy": ab, "total_dose_gy": total,
+                     "bed_gy": total_bed, "eqd2_gy": total_eqd2,
+                     "terms": [{"dose_per_fraction_gy": d, "fractions": n, "bed_gy": bed(d, n, ab), "eqd2_gy": eqd2(d, n, ab)} for d, n in terms]},
+                    args.json)
+        if args.json == "-":
+            return EXIT_OK
+    print(f"scheme {args.scheme}  (alpha/beta = {ab:g} Gy)")
+    print(f"total dose {total:.2f} Gy   BED {total_bed:.2f} Gy   EQD2 {total_eqd2:.2f} Gy")
+    return EXIT_OK
+
+
+def cmd_agents(args) -> int:
+    from .agents import all_agents
+
+    print(f"{'species':<8}{'agent':<15}{'target':<7}{'route':<6}{'t1/2 (d)':>9}  typical regimen")
+    for agent in all_agents():
+        print(f"{agent.species:<8}{agent.key:<15}{agent.target:<7}{agent.route:<6}{agent.value('half_life'):>9.2f}  {agent.typical_regimen}")
+    return EXIT_OK
+
+
+def cmd_tumours(args) -> int:
+    from .parameters import tumour_keys, tumour_meta
+
+    for species in ("mouse", "human"):
+        for key in tumour_keys(species):
+            print(f"{species:<7}{key:<12}{tumour_meta(species, key).get('name', '')}")
+    return EXIT_OK
+
+
+def cmd_parameters(args) -> int:
+    from . import vocabulary as vocab
+    from .errors import unknown_name
+    from .model.declarations import parameter_declarations
+    from .parameters import load_parameter_set, tumour_keys
+
+    species = next((s for s in vocab.SPECIES if args.tumour in tumour_keys(s)), None)
+    if species is None:
+        raise unknown_name("tumour", args.tumour, tumour_keys("mouse") + tumour_keys("human"), "TUMOUR").with_file("<command line>")
+    pset = load_parameter_set(species, args.tumour)
+    for name, decl in parameter_declarations().items():
+        entry = pset[name]
+        print(f"{decl.mechanism:<8}{name:<32}{entry.value:>12.4g} {entry.unit:<10} {entry.provenance}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="abscopal", description="In-silico radioimmunotherapy (research use only).")
+    parser.add_argument("--verbose", action="store_true", help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("simulate", help="simulate one scenario")
+    p.add_argument("file")
+    p.add_argument("--out", help="folder for figures, time-course CSV and result.json")
+    p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
+    p.set_defaults(func=cmd_simulate)
+    p = sub.add_parser("dose", help="BED and EQD2 of a fractionation scheme, e.g. '8 Gy x 3'")
+    p.add_argument("scheme")
+    p.add_argument("--alpha-beta", default="10 Gy")
+    p.add_argument("--json")
+    p.set_defaults(func=cmd_dose)
+    p = sub.add_parser("agents", help="the drug library")
+    p.set_defaults(func=cmd_agents)
+    p = sub.add_parser("tumours", help="the tumour parameter sets")
+    p.set_defaults(func=cmd_tumours)
+    p = sub.add_parser("parameters", help="one tumour's parameters with units and sources")
+    p.add_argument("tumour")
+    p.set_defaults(func=cmd_parameters)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_INPUT
+    except AbscopalError as exc:
+        if args.verbose:
+            raise
+        print(f"abscopal: error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except BrokenPipeError:  # output piped into e.g. `head`
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("abscopal: interrupted", file=sys.stderr)
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Text summaries printed by the command line."""
+
+from __future__ import annotations
+
+from .vocabulary import NOTICE
+
+
+def _fmt(value, spec=".1f"):
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return format(value, spec)
+    return str(value)
+
+
+def provenance_line(prov: dict) -> str:
+    return (f"abscopal {prov['version']} | model {prov['model']} | parameters {prov['parameter_set']} | "
+            f"scenario sha256 {prov['scenario_sha256'][:12]} | seed {prov['seed']}")
+
+
+def summary_text(result) -> str:
+    d = result.to_dict()
+    lines = [f"{d['name']}  ({d['species']}, {d['tumour']}; status {d['status']})", ""]
+    header = f"{'lesion':<14}{'site':<13}{'RT':<5}{'baseline mm':>12}{'best %':>9}{'final %':>9}{'final mm':>10}{'TCP':>8}"
+    lines += [header, "-" * len(header)]
+    for les in d["lesions"]:
+        lines.append(
+            f"{les['id']:<14}{les['site']:<13}{'yes' if les['irradiated'] else 'no':<5}{les['baseline_diameter_mm']:>12.1f}"
+            f"{les['best_change_pct']:>9.1f}{les['final_change_pct']:>9.1f}{les['diameter_mm'][-1]:>10.1f}{les['tcp']:>8.3f}"
+        )
+    s = d["summary"]
+    lines += [
+        "",
+        f"best overall response (RECIST 1.1): {_fmt(s['best_overall_response'])}   in field: {_fmt(s['in_field_best_response'])}"
+        f"   out of field: {_fmt(s['out_of_field_best_response'])}",
+        f"abscopal response (Golden 2015): {_fmt(s['abscopal_response'])}   progression day: {_fmt(s['progression_day'], '.0f')}"
+        f"   ALC nadir: {_fmt(s['alc_nadir_per_ul'], '.0f')} /uL   endpoint day: {_fmt(s['endpoint_day'], '.0f')}",
+    ]
+    if d.get("occult_lesions"):
+        lines.append(f"occult lesions: {len(d['occult_lesions'])} (new lesion at {5} mm)")
+    lines += ["", provenance_line(d["provenance"]), NOTICE]
+    return "\n".join(lines)
