@@ -119,6 +119,8 @@ def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject
     drug_events: dict[float, dict[str, float]] = {}
     for regimen in scenario.drugs:
         amount = drug_amount_mg(regimen, species, weight, bsa)
+        if amount <= 0:
+            continue
         for day in regimen.days:
             slot = drug_events.setdefault(day, {})
             slot[regimen.agent] = slot.get(regimen.agent, 0.0) + amount
@@ -136,6 +138,8 @@ def _rt_events(scenario: Scenario, lesions, values, site_table, lymphocyte_kill:
     events: dict[float, RTEvent] = {}
     for block in scenario.radiotherapy:
         dose = block.dose_per_fraction_gy
+        if dose <= 0:  # an event that does nothing adds no stop (zero dose == untreated, exactly)
+            continue
         modality = values["proton_blood_dose_factor"] if block.modality == "proton" else 1.0
         fields = []  # (site, field cm3)
         for lid in block.lesion_ids:

@@ -374,34 +374,30 @@ def parse_drug_dose(value: Any, key: str, agent: str, species: str) -> DrugDose:
     from ..agents import get_agent
 
     quantity = parse_quantity(value, key=key)
-    dims = {ureg.get_dimensionality(name): exp for name, exp in quantity.units._units.items()}
     expected = "a drug dose such as '200 mg', '10 mg/kg', '200 ug', '125 ug/m^2', '600000 IU/kg' or '18 MIU'"
     mass, activity, length = (ureg.get_dimensionality(d) for d in ("[mass]", "[biological_activity]", "[length]"))
-    numerator = [d for d, e in dims.items() if e == 1]
-    denominators = {d: e for d, e in dims.items() if e < 0}
-    if len(numerator) != 1 or numerator[0] not in (mass, activity):
+    parts = [(name, ureg.get_dimensionality(name), exp) for name, exp in quantity.units._units.items()]
+    numerator = [(n, d) for n, d, e in parts if e == 1 and d in (mass, activity)]
+    rest = [(n, d, e) for n, d, e in parts if not (e == 1 and d in (mass, activity))]
+    if len(numerator) != 1:
         raise InputError(f"{value!r} is not a drug amount", key=key, expected=expected)
-    amount_unit = [n for n, e in quantity.units._units.items() if e == 1][0]
-    per = ""
-    if denominators == {mass: -1}:
-        per = "/kg"
-    elif denominators == {length: -2}:
-        per = "/m2"
-    elif denominators:
-        raise InputError(f"{value!r} has an unsupported basis", key=key, expected=expected)
+    amount_unit, amount_dim = numerator[0]
     magnitude = float(quantity.magnitude)
-    if numerator[0] == mass:
-        amount = float(ureg.Quantity(magnitude, amount_unit).to("mg").magnitude)
+    per_factor, per = 1.0, ""
+    if len(rest) == 1 and rest[0][1] == mass and rest[0][2] == -1:
+        per, per_factor = "/kg", float(ureg.Quantity(1, rest[0][0]).to("kg").magnitude)
+    elif len(rest) == 1 and rest[0][1] == length and rest[0][2] == -2:
+        per, per_factor = "/m2", float(ureg.Quantity(1, rest[0][0]).to("m").magnitude) ** 2
+    elif rest:
+        raise InputError(f"{value!r} has an unsupported basis", key=key, expected=expected)
+    if amount_dim == mass:
+        amount = float(ureg.Quantity(magnitude, amount_unit).to("mg").magnitude) / per_factor
         basis = "mg" + per
     else:
-        amount = float(ureg.Quantity(magnitude, amount_unit).to("IU").magnitude)
+        amount = float(ureg.Quantity(magnitude, amount_unit).to("IU").magnitude) / per_factor
         basis = "IU" + per
         if get_agent(species, agent).iu_per_mg is None:
             raise InputError(f"{agent} is not dosed in international units", key=key, expected="a dose in mg, mg/kg or ug")
-    if per == "/kg":
-        amount /= float(ureg.Quantity(1, [n for n, e in quantity.units._units.items() if e == -1][0]).to("kg").magnitude)
-    elif per == "/m2":
-        amount /= float(ureg.Quantity(1, [n for n, e in quantity.units._units.items() if e == -2][0]).to("m").magnitude) ** 2
     if not amount > 0:
         raise InputError(f"{value!r} must be above zero", key=key, expected=expected)
     return DrugDose(amount=amount, basis=basis)
