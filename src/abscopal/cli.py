@@ -125,6 +125,13 @@ def cmd_parameters(args) -> int:
     return EXIT_OK
 
 
+def cmd_describe(args) -> int:
+    from .model.describe import describe
+
+    describe(args.species, args.tumour)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="abscopal", description="In-silico radioimmunotherapy (research use only).")
     parser.add_argument("--verbose", action="store_true", help="show tracebacks of unexpected errors")
@@ -146,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parameters", help="one tumour's parameters with units and sources")
     p.add_argument("tumour")
     p.set_defaults(func=cmd_parameters)
+    p = sub.add_parser("describe", help="the model's equations and parameters (Markdown; docs/model.md)")
+    p.add_argument("--species", default="human", choices=["human", "mouse"])
+    p.add_argument("--tumour", default="nsclc")
+    p.set_defaults(func=cmd_describe)
     return parser
 
 

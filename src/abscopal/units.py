@@ -89,7 +89,10 @@ def to_canonical(value: object, kind: str, *, key: str = "") -> float:
         raise UnitError(
             f"bare number {value!r} has no unit", key=key, expected=f"{description} (unit {unit})"
         )
-    quantity = parse_quantity(value, key=key)
+    try:
+        quantity = parse_quantity(value, key=key)
+    except UnitError as exc:
+        raise UnitError(exc.problem, key=key, expected=f"{description} (unit {unit})") from None
     if quantity.dimensionality != ureg.parse_expression("1 " + unit if unit else "1").dimensionality:
         raise UnitError(
             f"{value!r} has the wrong dimension ({quantity.units:~})", key=key, expected=description

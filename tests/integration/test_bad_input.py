@@ -4,15 +4,20 @@ Every bad input must give exit status 2, exactly one line on standard error of t
 ``FILE: key.path: problem; expected ...; did you mean ...?`` (no traceback) and nothing on
 standard output. Each case mutates a valid base scenario; ``test_base_scenarios_are_valid``
 proves the bases themselves run, so every failure below is caused by the one mutation.
+
+Every case runs ``python -m abscopal simulate FILE --json -`` in its own subprocess; the selected
+cases are started together on a small thread pool (each start costs about a second of imports).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,6 +265,27 @@ def _run(path: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.fixture(scope="module")
+def cli_results(request, tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+    """Run the CLI on every selected bad case, several subprocesses at a time."""
+    selected = {
+        item.callspec.params["case"].id
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_bad_input_is_one_line_exit_2" and hasattr(item, "callspec")
+    }
+    root = tmp_path_factory.mktemp("bad_input")
+    paths = {}
+    for case in CASES:
+        if case.id in selected:
+            folder = root / case.id
+            folder.mkdir()
+            paths[case.id] = _write(folder, case)
+    workers = max(2, min(8, os.cpu_count() or 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        procs = dict(zip(paths, pool.map(_run, paths.values()), strict=True))
+    return {case_id: (paths[case_id], procs[case_id]) for case_id in paths}
+
+
 @pytest.mark.parametrize("base", sorted(BASES))
 def test_base_scenarios_are_valid(tmp_path: Path, base: str) -> None:
     path = tmp_path / "scenario.yaml"
@@ -273,9 +299,12 @@ def test_base_scenarios_are_valid(tmp_path: Path, base: str) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input_is_one_line_exit_2(tmp_path: Path, case: Case) -> None:
-    path = _write(tmp_path, case)
-    proc = _run(path)
+def test_bad_input_is_one_line_exit_2(cli_results, tmp_path: Path, case: Case) -> None:
+    if case.id in cli_results:
+        path, proc = cli_results[case.id]
+    else:  # not pre-run (unusual selection): run it here
+        path = _write(tmp_path, case)
+        proc = _run(path)
     detail = f"\nexit {proc.returncode}\nstderr:\n{proc.stderr}\nstdout:\n{proc.stdout[:500]}"
 
     assert proc.returncode == 2, detail

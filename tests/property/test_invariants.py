@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.helpers import human_base, mouse_base, scenario
 
 from abscopal.scenario.model import DrugDose, DrugRegimen, RadiotherapyBlock
 from abscopal.simulate import simulate, simulate_many
-from tests.helpers import human_base, mouse_base, scenario
 
 FAST = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -81,7 +81,7 @@ def test_reordering_lesions_changes_no_lesion(perm, rt_target, ds):
        host=st.sampled_from(["t_cell_deficient", "cd8_depleted"]),
        drug=st.sampled_from([None, "pembrolizumab", "ipilimumab"]))
 def test_no_non_irradiated_lesion_shrinks_without_t_cells(ds, dose, host, drug):
-    lesions = [{"id": f"L{k}", "site": s, "diameter": f"{d} mm"} for k, (d, s) in enumerate(zip(ds, ["lung", "liver", "bone", "adrenal"]))]
+    lesions = [{"id": f"L{k}", "site": s, "diameter": f"{d} mm"} for k, (d, s) in enumerate(zip(ds, ["lung", "liver", "bone", "adrenal"], strict=False))]
     doc = human_base(host={"immune": host}, patient={"lesions": lesions},
                      radiotherapy=[{"lesions": ["largest"], "dose": dose, "fractions": 3}])
     if drug:

@@ -10,7 +10,7 @@ import hashlib
 import math
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -72,20 +72,20 @@ def parse_entries(table: dict[str, Any], file: str) -> dict[str, Entry]:
     return entries
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_shared(species: str) -> dict[str, Entry]:
     """Shared values of a species (immune system, lymphocytes, physiology)."""
     return parse_entries(_read(f"shared/{species}.toml")["parameters"], f"shared/{species}.toml")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_sites(species: str) -> dict[str, dict[str, Entry]]:
     """Per-site physiology of a species: ``{site: {name: Entry}}``."""
     data = _read("shared/sites.toml")
     return {site: parse_entries(table, f"shared/sites.toml[{species}.{site}]") for site, table in data["sites"][species].items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def tumour_keys(species: str) -> tuple[str, ...]:
     folder = _root().joinpath("tumours", species)
     try:
@@ -94,7 +94,7 @@ def tumour_keys(species: str) -> tuple[str, ...]:
         return ()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tumour_file(species: str, key: str) -> dict[str, Any]:
     return _read(f"tumours/{species}/{key}.toml")
 
@@ -128,7 +128,7 @@ class ParameterSet:
         return f"{self.species}/{self.tumour}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_parameter_set(species: str, tumour: str) -> ParameterSet:
     entries = dict(load_shared(species))
     file = f"tumours/{species}/{tumour}.toml"
