@@ -3,6 +3,7 @@ concentration and occupancy. Every figure carries the research-use notice and th
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -41,7 +42,7 @@ def plot_result(result, out_dir) -> list[Path]:
     _mark_treatment(ax, d)
     ax.set_xlabel("day")
     ax.set_ylabel("diameter (mm)" if d["species"] == "human" else "equivalent-sphere diameter (mm)")
-    ax.set_title(f"{d['name']}: lesions (red lines: RT fractions; triangles: drug doses)", fontsize=9)
+    ax.set_title(textwrap.fill(f"{d['name']}: lesions (red lines: RT fractions; triangles: drug doses)", 95), fontsize=8)
     ax.legend(fontsize=7)
     fig.subplots_adjust(bottom=0.2)
     _footer(fig, d["provenance"])

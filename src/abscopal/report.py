@@ -39,6 +39,8 @@ def summary_text(result) -> str:
         f"   ALC nadir: {_fmt(s['alc_nadir_per_ul'], '.0f')} /uL   endpoint day: {_fmt(s['endpoint_day'], '.0f')}",
     ]
     if d.get("occult_lesions"):
-        lines.append(f"occult lesions: {len(d['occult_lesions'])} (new lesion at {5} mm)")
+        grown = sum(1 for o in d["occult_lesions"] if o["final_diameter_mm"] >= result.subject.values["new_lesion_diameter"])
+        lines.append(f"occult lesions: {len(d['occult_lesions'])} at baseline, {grown} detectable (>= "
+                     f"{result.subject.values['new_lesion_diameter']:g} mm) at the end")
     lines += ["", provenance_line(d["provenance"]), NOTICE]
     return "\n".join(lines)

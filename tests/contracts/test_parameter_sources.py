@@ -89,9 +89,8 @@ def test_agents_have_units_sources_and_label_half_lives():
 
 @pytest.mark.parametrize("species", ["human", "mouse"])
 def test_every_parameter_set_gives_a_finite_non_negative_default_solve(species):
-    from tests.helpers import human_base, mouse_base, scenario
-
     from abscopal.simulate import simulate_many
+    from tests.helpers import human_base, mouse_base, scenario
 
     docs = []
     for tumour in tumour_keys(species):

@@ -1,9 +1,9 @@
 """One call simulates 1,000 subjects; each equals its own single run (relative 1e-9)."""
 
 import numpy as np
-from tests.helpers import mouse_base, scenario
 
 from abscopal.simulate import simulate, simulate_many
+from tests.helpers import mouse_base, scenario
 
 
 def _subject(k: int):

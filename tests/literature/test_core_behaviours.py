@@ -7,9 +7,9 @@ margin stated per test), because the published outcomes are group-level and not 
 import math
 
 import numpy as np
-from tests.helpers import human_base, mouse_base, scenario
 
 from abscopal.simulate import simulate, simulate_many
+from tests.helpers import human_base, mouse_base, scenario
 
 
 def _tsa_bilateral(rt: dict, with_ctla4: bool = True):

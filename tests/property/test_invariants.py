@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.helpers import human_base, mouse_base, scenario
 
 from abscopal.scenario.model import DrugDose, DrugRegimen, RadiotherapyBlock
 from abscopal.simulate import simulate, simulate_many
+from tests.helpers import human_base, mouse_base, scenario
 
 FAST = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
