@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -123,7 +124,31 @@ def simulate_many(scenarios: list[Scenario], *, progress=None) -> list[Result]:
         raise ValueError("scenarios of one batch must share duration and output interval")
     duration, interval = sims.pop()
     trajectories = run_subjects(subjects, duration, interval, progress=progress)
-    return [Result(sc, sub, tr, build_result(sc, sub, tr)) for sc, sub, tr in zip(scenarios, subjects, trajectories, strict=True)]
+    results = [Result(sc, sub, tr, build_result(sc, sub, tr)) for sc, sub, tr in zip(scenarios, subjects, trajectories, strict=True)]
+    return _stop_dosing_at_progression(results, duration, interval)
+
+
+def _stop_dosing_at_progression(results: list[Result], duration: float, interval: float) -> list[Result]:
+    """``until: progression``: drop doses after the RECIST progression day and re-run those subjects.
+
+    Doses after progression cannot change the course up to progression, so the progression day of the
+    re-run is the same and one pass suffices. Mice have no RECIST progression: their dosing continues.
+    """
+    redo = []
+    for k, result in enumerate(results):
+        day = result.data["summary"]["progression_day"]
+        if day is None or not any(r.until_progression for r in result.scenario.drugs):
+            continue
+        drugs = tuple(
+            dataclasses.replace(r, days=tuple(d for d in r.days if d <= day)) if r.until_progression else r
+            for r in result.scenario.drugs
+        )
+        redo.append((k, dataclasses.replace(result.scenario, drugs=drugs)))
+    if redo:
+        subjects = [subject_from_scenario(sc) for _, sc in redo]
+        for (k, sc), sub, tr in zip(redo, subjects, run_subjects(subjects, duration, interval), strict=True):
+            results[k] = Result(sc, sub, tr, build_result(sc, sub, tr))
+    return results
 
 
 def _round(values, digits: int = 8):

@@ -1,0 +1,68 @@
+"""Unit behaviour of single mechanisms (equations in docs/model.md)."""
+
+import numpy as np
+import pytest
+
+from abscopal.model.interferon import trex1_induction
+from abscopal.model.lymphocytes import fraction_effect
+from abscopal.model.radiation import tumour_survival
+from abscopal.parameters import load_parameter_set
+from abscopal.simulate import simulate, simulate_many
+from tests.helpers import human_base, mouse_base, scenario
+
+
+def ifn_per_fraction(dose, threshold=15.0, hill=6.0, tau=0.97):
+    """IFN signal of one fraction from a Trex1-naive lesion (M4 event rule)."""
+    return dose * (1.0 - tau * trex1_induction(dose, threshold, hill))
+
+
+def test_ifn_per_fraction_peaks_between_8_and_13_gy_and_falls_above_the_trex1_threshold():
+    pset = load_parameter_set("mouse", "tsa")
+    doses = np.linspace(1, 30, 291)
+    signal = ifn_per_fraction(doses, pset["trex1_threshold"].value, pset["trex1_hill"].value, pset["trex1_max_inhibition"].value)
+    peak = doses[np.argmax(signal)]
+    assert 8.0 <= peak <= 13.0
+    assert ifn_per_fraction(20.0) < 0.5 * ifn_per_fraction(8.0)
+    assert 3 * ifn_per_fraction(8.0) > 4 * ifn_per_fraction(20.0)  # 3 x 8 Gy primes more than 1 x 20 Gy
+    assert ifn_per_fraction(30.0) > 0  # attenuated, not abolished
+
+
+def test_lq_with_hypoxia_is_monotone_in_dose():
+    s = tumour_survival(np.linspace(0, 40, 401), 0.3, 10.0, 0.15, 3.0)
+    assert np.all(np.diff(s) < 0) and s[0] == pytest.approx(1.0)
+
+
+SITE = {"tissue_perfusion": 1.0, "blood_volume_fraction": 0.25, "lymphocyte_density": 7e-6, "marrow_density": 0.0}
+SPECIES = {"lymphocyte_alpha": 0.73, "lymphocyte_beta": 0.0, "blood_volume_ml": 5000.0}
+
+
+def test_blood_kill_grows_with_field_size_beam_on_time_and_perfusion():
+    base = fraction_effect(2.0, 200.0, 0.5, SITE, SPECIES, 1.0).blood_survival
+    assert fraction_effect(2.0, 400.0, 0.5, SITE, SPECIES, 1.0).blood_survival < base
+    assert fraction_effect(2.0, 200.0, 2.0, SITE, SPECIES, 1.0).blood_survival < base
+    assert fraction_effect(2.0, 200.0, 0.5, dict(SITE, tissue_perfusion=0.1), SPECIES, 1.0).blood_survival > base
+    assert fraction_effect(2.0, 200.0, 0.5, SITE, SPECIES, 0.46).blood_survival > base  # protons
+
+
+def test_nodal_irradiation_blunts_priming_and_the_abscopal_effect():
+    """PRODUCT.md M9: elective nodal irradiation blunts priming (draining nodes in the field)."""
+    def run(nodes):
+        return mouse_base(radiotherapy=[{"lesions": ["primary"], "dose": "8 Gy", "fractions": 3, "nodes": nodes}],
+                          drugs=[{"agent": "anti-ctla-4", "dose": "200 ug", "every": "3 days", "start": "day 2", "count": 3}])
+    without, with_nodes = simulate_many([scenario(run(False)), scenario(run(True))])
+    sec = lambda r: next(les for les in r.to_dict()["lesions"] if les["id"] == "secondary")["volume_mm3"][-1]  # noqa: E731
+    assert sec(with_nodes) > sec(without)
+    assert with_nodes.to_dict()["summary"]["alc_nadir_per_ul"] < without.to_dict()["summary"]["alc_nadir_per_ul"]
+
+
+def test_until_progression_stops_dosing_at_the_progression_scan():
+    doc = human_base(tumour="pancreas", drugs=[{"agent": "pembrolizumab", "dose": "200 mg", "every": "3 weeks", "until": "progression"}],
+                     simulation={"duration": "400 days"})
+    result = simulate(scenario(doc))
+    day = result.to_dict()["summary"]["progression_day"]
+    assert day is not None
+    doses = result.to_dict()["drugs"][0]["dose_days"]
+    assert doses and max(doses) <= day
+    conc = np.array(result.to_dict()["drugs"][0]["concentration_ug_per_ml"])
+    t = np.array(result.to_dict()["time_days"])
+    assert np.all(np.diff(conc[t > max(doses) + 1]) <= 0)
