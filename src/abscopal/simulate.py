@@ -69,7 +69,8 @@ def run_subjects(subjects: list[Subject], duration: float, interval: float, *, p
         doomed = states[:, lay.lesion("doomed")][:, :L]
         exists = np.array([[les.appears_day is None or t >= les.appears_day for les in subject.lesions] for t in t_out])
         cells = np.where(exists, cells, 0.0)
-        volume = np.where(exists, (cells + doomed) / subject.values["cell_density"], 0.0)
+        stroma = states[:, lay.lesion("stroma")][:, :L]
+        volume = np.where(exists, (cells + doomed) / subject.values["cell_density"] + stroma, 0.0)
         agent_cols = [batch.agents.index(a) for a in subject.agents]
         central = states[:, lay.drug("central")][:, agent_cols] if agent_cols else np.zeros((len(t_out), 0))
         vc = batch.k.vc[agent_cols] if agent_cols else np.zeros(0)

@@ -12,7 +12,7 @@ from ..agents import get_agent
 from ..agents.library import TARGETS
 from . import host as host_mod
 from .declarations import PARAMETERS
-from .growth import gompertz_constant, specific_growth
+from .growth import gompertz_constant, specific_growth, stroma_target
 from .immunogenic_death import antigen_uptake
 from .interferon import danger_signal, trex1_induction
 from .killing import engaged_pdl1, kill_rate_per_cell, pdl1_target, til_proliferation
@@ -161,8 +161,11 @@ class Batch:
             for k, les in enumerate(s.lesions):
                 cells[i, k] = les.volume_mm3 * s.values["cell_density"]
                 active[i, k] = 1.0 if les.appears_day is None or les.appears_day <= 0 else 0.0
+        # the given size is the measured volume: cells plus stroma
+        cells = cells * (1.0 - p.stromal_fraction)
         self.initial_cells = cells
         y[:, lay.lesion("log_cells")] = np.log(cells)
+        y[:, lay.lesion("stroma")] = stroma_target(cells / p.cell_density, p)
         y[:, lay.lesion("effectors")] = p.effector_ratio_baseline * cells * p.immune_on * active
         y[:, lay.lesion("pdl1")] = p.pdl1_baseline
         y[:, lay.lesion("suppression")] = p.suppression_baseline * p.suppression_on
@@ -211,6 +214,7 @@ class Batch:
         growth = specific_growth(cells, doomed, p)
         dy[:, lay.lesion("log_cells")] = (growth - kill - p.natural_death_rate) * active
         dy[:, lay.lesion("doomed")] = -p.doomed_clearance_rate * doomed
+        dy[:, lay.lesion("stroma")] = p.stroma_remodel_rate * (stroma_target(volume, p) - y[:, lay.lesion("stroma")]) * active
 
         uptake = antigen_uptake(cells, doomed, kill, p) * active
         danger = danger_signal(ifn, o_t("tlr3"), p)

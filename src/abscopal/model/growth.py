@@ -5,6 +5,10 @@
     d lnN/dt |growth = g * N / (N + N_x) - d_0
 
 With a = ln 2 / (T_d ln(K/V_ref)), the specific growth rate at V_ref is ln2/T_d (doubling time T_d).
+
+Stroma: a lesion's measured volume is its cells plus stroma/fibrosis Z, which follows the cellular volume
+slowly (remodelling), so a sterilised lesion leaves a shrinking scar rather than vanishing at once:
+    dZ/dt = k_Z (f_S/(1 - f_S) V_cells - Z),   V_measured = V_cells + Z
 """
 
 from __future__ import annotations
@@ -21,3 +25,7 @@ def specific_growth(cells, doomed, p):
     rate = p.gompertz_a * np.log(p.carrying_capacity / volume)
     rate = np.minimum(rate, p.max_proliferation_rate)
     return rate * cells / (cells + p.extinction_scale)
+
+
+def stroma_target(cell_volume, p):
+    return p.stromal_fraction / (1.0 - p.stromal_fraction) * cell_volume

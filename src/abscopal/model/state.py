@@ -17,6 +17,7 @@ LESION_STATES = (
     ("trex1", "induced Trex1 level (0..1)", "1"),
     ("dc", "mature antigen-loaded dendritic cells from this lesion in its draining node (relative)", "1"),
     ("node", "function of the lesion's draining node (0..1)", "1"),
+    ("stroma", "non-malignant stroma / fibrosis volume of the lesion (part of the measured volume)", "mm^3"),
 )
 SYSTEMIC_STATES = (
     ("primed", "primed tumour-specific CD8 T cells expanding in the nodes", "cells"),
