@@ -12,7 +12,7 @@ import numpy as np
 from . import response as recist
 from .agents import get_agent
 from .engine import STATUS_OK, integrate_batch
-from .model.batch import Batch
+from .model.registry import make_batch
 from .model.subject import Subject, subject_from_scenario
 from .scenario.model import Scenario
 from .vocabulary import NOTICE
@@ -51,36 +51,20 @@ def output_times(duration: float, interval: float) -> np.ndarray:
 def run_subjects(subjects: list[Subject], duration: float, interval: float, *, progress=None,
                  rtol: float = 1e-6) -> list[SubjectTrajectory]:
     """Integrate all subjects in one vectorised call."""
-    batch = Batch(subjects)
+    batch = make_batch(subjects)
     y0, active0 = batch.initial_state()
     t_out = output_times(duration, interval)
-    lay = batch.layout
-    nonneg = np.ones(lay.size, dtype=bool)
-    nonneg[lay.log_states()] = False
     out, status, _ = integrate_batch(
         lambda t, y, aux: batch.rhs(t, y, aux), y0, active0, t_out, batch.ev_time, batch.apply_events,
-        nonnegative=nonneg, rtol=rtol, progress=progress,
+        nonnegative=batch.nonnegative(), rtol=rtol, progress=progress,
     )
     results = []
     for i, subject in enumerate(subjects):
-        states = out[i]
-        L = len(subject.lesions)
-        cells = np.exp(states[:, lay.lesion("log_cells")][:, :L])
-        doomed = states[:, lay.lesion("doomed")][:, :L]
-        exists = np.array([[les.appears_day is None or t >= les.appears_day for les in subject.lesions] for t in t_out])
-        cells = np.where(exists, cells, 0.0)
-        stroma = states[:, lay.lesion("stroma")][:, :L]
-        volume = np.where(exists, (cells + doomed) / subject.values["cell_density"] + stroma, 0.0)
-        agent_cols = [batch.agents.index(a) for a in subject.agents]
-        central = states[:, lay.drug("central")][:, agent_cols] if agent_cols else np.zeros((len(t_out), 0))
-        vc = batch.k.vc[agent_cols] if agent_cols else np.zeros(0)
-        conc = central / vc if agent_cols else central
-        ec50 = batch.k.ec50[agent_cols] if agent_cols else np.zeros(0)
-        occ = conc / (conc + ec50) if agent_cols else conc
+        readout = batch.readout(i, out[i], t_out)
         results.append(SubjectTrajectory(
-            time=t_out, viable_cells=cells, volume_mm3=volume, alc=states[:, lay.systemic("alc")],
-            concentration=conc, occupancy=occ, agents=list(subject.agents),
-            status="ok" if status[i] == STATUS_OK else "solver_failed", states=states,
+            time=t_out, viable_cells=readout["viable_cells"], volume_mm3=readout["volume_mm3"], alc=readout["alc"],
+            concentration=readout["concentration"], occupancy=readout["occupancy"], agents=list(subject.agents),
+            status="ok" if status[i] == STATUS_OK else "solver_failed", states=out[i],
         ))
     return results
 

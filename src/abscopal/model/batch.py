@@ -256,6 +256,30 @@ class Batch:
             dy[:, lay.drug("peripheral")] = d_per
         return dy
 
+    # ------------------------------------------------------------------ readout
+    def nonnegative(self) -> np.ndarray:
+        """Mask of states kept non-negative by the engine (all but log-space states)."""
+        mask = np.ones(self.layout.size, dtype=bool)
+        mask[self.layout.log_states()] = False
+        return mask
+
+    def readout(self, i: int, states: np.ndarray, t_out: np.ndarray) -> dict:
+        """Observables of subject ``i`` from its output states (T, n): volumes, viable cells, ALC, drugs."""
+        lay, subject = self.layout, self.subjects[i]
+        L = len(subject.lesions)
+        cells = np.exp(states[:, lay.lesion("log_cells")][:, :L])
+        doomed = states[:, lay.lesion("doomed")][:, :L]
+        stroma = states[:, lay.lesion("stroma")][:, :L]
+        appears = np.array([les.appears_day if les.appears_day is not None else -np.inf for les in subject.lesions])
+        exists = t_out[:, None] >= appears[None, :]
+        cells = np.where(exists, cells, 0.0)
+        volume = np.where(exists, (cells + doomed) / subject.values["cell_density"] + stroma, 0.0)
+        cols = [self.agents.index(a) for a in subject.agents]
+        conc = states[:, lay.drug("central")][:, cols] / self.k.vc[cols]
+        occ = conc / (conc + self.k.ec50[cols])
+        return {"viable_cells": cells, "volume_mm3": volume, "alc": states[:, lay.systemic("alc")],
+                "concentration": conc, "occupancy": occ}
+
     # ------------------------------------------------------------------ events
     def apply_events(self, y, active, rows, events):
         """Apply event ``events[j]`` of subject ``rows[j]`` to ``y`` and ``active`` in place."""

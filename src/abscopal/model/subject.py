@@ -57,6 +57,7 @@ class Subject:
     weight_kg: float
     bsa_m2: float
     parameter_set: str = ""
+    model: str = "abscopal"
 
 
 def _site_values(species_sites, site: str) -> dict[str, float]:
