@@ -1,0 +1,122 @@
+"""Trial files (CONTRACT.md, Trial file): arms validated as scenarios on one shared population."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..population import PopulationSpec, parse_population
+from ..scenario.fields import as_bool, as_mapping, as_str, check_keys, choice, positive_quantity
+from ..scenario.load import TOP_KEYS, parse_scenario, read_document
+from ..scenario.model import Scenario
+from ..units import parse_day
+
+TRIAL_KEYS = ("abscopal", "name", "species", "tumour", "model", "population", "arms", "endpoints", "simulation",
+              "patient", "mechanisms", "host", "overrides")
+ARM_KEYS = ("radiotherapy", "drugs", "host", "mechanisms")
+ENDPOINT_KEYS = ("response_at", "assessments", "abscopal_definition", "confirm")
+DEFINITIONS = ("golden2015", "recist_out_of_field")
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    response_at: float | None
+    assessments: float
+    abscopal_definition: str
+    confirm: bool
+
+
+@dataclass(frozen=True)
+class TrialDesign:
+    name: str
+    species: str
+    arms: tuple[tuple[str, Scenario], ...]
+    population: PopulationSpec
+    endpoints: Endpoints
+    source: str
+    sha256: str
+
+    @property
+    def duration(self) -> float:
+        return self.arms[0][1].simulation.duration_days
+
+
+def load_trial(path: str | Path, *, size: int | None = None, seed: int | None = None, cohort: bool = False) -> TrialDesign:
+    """A trial file, or (``cohort=True``) a scenario with a population block as a one-arm trial."""
+    data, text = read_document(path)
+    try:
+        if cohort:
+            return cohort_design(data, text=text, source=str(path), size=size, seed=seed)
+        return parse_trial(data, text=text, source=str(path), size=size, seed=seed)
+    except InputError as exc:
+        raise exc.with_file(str(path)) from None
+
+
+def _endpoints(raw: Any, species: str, duration: float) -> Endpoints:
+    raw = as_mapping(raw or {}, "endpoints")
+    check_keys(raw, ENDPOINT_KEYS, "endpoints")
+    response_at = None
+    if "response_at" in raw:
+        response_at = parse_day(raw["response_at"], key="endpoints.response_at")
+        if not 0 < response_at <= duration:
+            raise InputError(f"{raw['response_at']!r} is outside the simulation", key="endpoints.response_at",
+                             expected=f"a day between 0 and {duration:g}")
+    default = "8 weeks" if species == "human" else "3 days"
+    assessments = positive_quantity(raw.get("assessments", default), "time", "endpoints.assessments")
+    definition = choice(raw.get("abscopal_definition", "golden2015"), DEFINITIONS, "endpoints.abscopal_definition", "abscopal definition")
+    confirm = as_bool(raw.get("confirm", False), "endpoints.confirm")
+    return Endpoints(response_at, assessments, definition, confirm)
+
+
+def parse_trial(data: Any, *, text: str = "", source: str = "<input>", size: int | None = None, seed: int | None = None) -> TrialDesign:
+    if not isinstance(data, Mapping):
+        raise InputError("the document is not a mapping of keys", expected="a trial file starting with 'abscopal: 1'")
+    check_keys(data, TRIAL_KEYS, "")
+    if "arms" not in data:
+        raise InputError("required key 'arms' is missing", key="arms", expected="a mapping of arm name to treatment")
+    arms_raw = as_mapping(data["arms"], "arms", "a mapping of arm name to {radiotherapy, drugs}")
+    if not arms_raw:
+        raise InputError("no arms", key="arms", expected="at least one arm")
+    base = {k: copy.deepcopy(v) for k, v in data.items() if k in TOP_KEYS and k not in ("arms", "endpoints")}
+    base.setdefault("population", {})
+    arms = []
+    for name, arm in arms_raw.items():
+        as_str(name, "arms")
+        arm = as_mapping(arm if arm is not None else {}, f"arms.{name}")
+        check_keys(arm, ARM_KEYS, f"arms.{name}")
+        doc = copy.deepcopy(base)
+        for key in ("radiotherapy", "drugs"):
+            if key in arm:
+                doc[key] = copy.deepcopy(arm[key])
+        for key in ("host", "mechanisms"):
+            if key in arm:
+                merged = dict(doc.get(key, {}))
+                merged.update(as_mapping(arm[key], f"arms.{name}.{key}"))
+                doc[key] = merged
+        try:
+            scenario = parse_scenario(doc, source=source, text=text)
+        except InputError as exc:
+            if exc.key.split(".")[0].split("[")[0] in ("radiotherapy", "drugs", "host", "mechanisms"):
+                exc.with_prefix(f"arms.{name}")
+            raise
+        arms.append((str(name), scenario))
+    species = arms[0][1].species
+    population = parse_population(data.get("population"), species, size=size, seed=seed)
+    endpoints = _endpoints(data.get("endpoints"), species, arms[0][1].simulation.duration_days)
+    return TrialDesign(name=arms[0][1].name, species=species, arms=tuple(arms), population=population,
+                       endpoints=endpoints, source=source, sha256=arms[0][1].sha256)
+
+
+def cohort_design(data: Any, *, text: str = "", source: str = "<input>", size: int | None = None, seed: int | None = None) -> TrialDesign:
+    """A scenario with a population block as a one-arm trial (CONTRACT.md: a cohort is a trial with one arm)."""
+    scenario = parse_scenario(data, source=source, text=text)
+    if scenario.population is None and size is None:
+        raise InputError("no population block", key="population", expected="population: {size: N, seed: S} (or --size)")
+    population = parse_population(scenario.population, scenario.species, size=size, seed=seed)
+    endpoints = _endpoints(None, scenario.species, scenario.simulation.duration_days)
+    return TrialDesign(name=scenario.name, species=scenario.species, arms=(("cohort", scenario),), population=population,
+                       endpoints=endpoints, source=source, sha256=scenario.sha256)

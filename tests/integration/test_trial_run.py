@@ -1,0 +1,75 @@
+"""Trials: arms share subjects; same seed, same records; chunking and cohort size do not change a subject."""
+
+import copy
+
+import pytest
+
+from abscopal.errors import InputError
+from abscopal.trial.design import parse_trial
+from abscopal.trial.run import run_trial
+
+TRIAL = {
+    "abscopal": 1, "name": "t", "species": "human", "tumour": "nsclc",
+    "population": {"size": 12, "seed": 3},
+    "arms": {
+        "pembrolizumab": {"drugs": [{"agent": "pembrolizumab", "dose": "200 mg", "every": "3 weeks"}]},
+        "sbrt_pembrolizumab": {"radiotherapy": [{"lesions": ["largest"], "dose": "8 Gy", "fractions": 3}],
+                               "drugs": [{"agent": "pembrolizumab", "dose": "200 mg", "every": "3 weeks", "start": "day 7"}]},
+    },
+    "simulation": {"duration": "168 days"},
+}
+COVARIATES = ("baseline_alc", "pdl1_tps", "tmb", "n_lesions", "baseline_sum_diameters_mm", "tumour")
+
+
+def _run(doc, **kw):
+    return run_trial(parse_trial(copy.deepcopy(doc)), **kw)
+
+
+def test_arms_share_subjects():
+    run = _run(TRIAL)
+    a, b = run.records["pembrolizumab"], run.records["sbrt_pembrolizumab"]
+    assert len(a) == len(b) == 12
+    for ra, rb in zip(a, b, strict=True):
+        assert all(ra[c] == rb[c] for c in COVARIATES)
+        assert ra["n_out_of_field"] == rb["n_out_of_field"]  # same out-of-field set in every arm
+    # the treatments differ, so the outcomes differ for at least one subject
+    assert any(ra["overall"] != rb["overall"] or ra["pfs_day"] != rb["pfs_day"] for ra, rb in zip(a, b, strict=True))
+
+
+def test_same_seed_same_records_and_chunking_does_not_matter():
+    one = _run(TRIAL, chunk_size=5)
+    two = _run(TRIAL, chunk_size=12)
+    assert one.records == two.records
+    other_seed = copy.deepcopy(TRIAL)
+    other_seed["population"]["seed"] = 4
+    assert _run(other_seed).records != one.records
+
+
+def test_first_n_subjects_of_a_larger_cohort_equal_a_cohort_of_n():
+    small = _run(TRIAL)
+    larger = copy.deepcopy(TRIAL)
+    larger["population"]["size"] = 20
+    big = _run(larger)
+    for arm in small.records:
+        assert big.records[arm][:12] == small.records[arm]
+
+
+def test_mixed_histology_population_runs_and_out_of_field_excludes_every_arms_targets():
+    doc = copy.deepcopy(TRIAL)
+    doc["population"] = {"size": 10, "seed": 1, "tumour_mix": {"nsclc": 0.5, "breast": 0.3, "hnscc": 0.2},
+                         "lesions": {"count": [2, 4]}}
+    doc["arms"]["sbrt_all_but_largest"] = {"radiotherapy": [{"lesions": ["all_but_largest"], "dose": "6 Gy", "fractions": 5}]}
+    run = _run(doc)
+    tumours = {r["tumour"] for r in run.records["pembrolizumab"]}
+    assert tumours <= {"nsclc", "breast", "hnscc"} and len(tumours) >= 2
+    for records in run.records.values():
+        # largest is targeted in one arm and all the others in another: nothing is out of field
+        assert all(r["n_out_of_field"] == 0 and r["abscopal"] is None for r in records)
+
+
+def test_arm_errors_name_the_arm():
+    doc = copy.deepcopy(TRIAL)
+    doc["arms"]["pembrolizumab"]["drugs"][0]["agent"] = "pembrolizumabb"
+    with pytest.raises(InputError) as info:
+        parse_trial(doc)
+    assert info.value.key == "arms.pembrolizumab.drugs[0].agent"
