@@ -1,0 +1,1 @@
+"""Virtual trials: arms on shared virtual subjects, response, survival and comparisons."""
