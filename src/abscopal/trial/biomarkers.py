@@ -1,0 +1,101 @@
+"""Biomarker analysis on virtual cohorts: for each baseline covariate, its association with an outcome
+(abscopal response by default): ROC AUC with a DeLong 95% interval, a logistic model (odds ratio per
+standard deviation, Wald interval) and response rates below / above the median with Wilson intervals.
+
+DeLong ER, DeLong DM, Clarke-Pearson DL. Biometrics 1988;44:837-45 (AUC variance via placement values).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+COVARIATES = {
+    "baseline_alc": "baseline ALC (/uL)",
+    "baseline_sum_diameters_mm": "baseline tumour burden (sum of diameters, mm)",
+    "n_lesions": "number of lesions",
+    "pdl1_tps": "PD-L1 TPS",
+    "tmb": "TMB (/Mb)",
+}
+
+
+def auc_delong(scores, labels) -> tuple[float, float, float]:
+    """AUC of ``scores`` for binary ``labels`` (1 = responder), with DeLong's 95% interval."""
+    scores, labels = np.asarray(scores, float), np.asarray(labels, bool)
+    pos, neg = scores[labels], scores[~labels]
+    m, n = len(pos), len(neg)
+    if m == 0 or n == 0:
+        return float("nan"), float("nan"), float("nan")
+    # placement values: psi(x, y) = 1 if x > y, 0.5 if equal
+    order = np.sort(neg)
+    less = np.searchsorted(order, pos, side="left")
+    less_eq = np.searchsorted(order, pos, side="right")
+    v10 = (less + 0.5 * (less_eq - less)) / n  # per positive
+    order_p = np.sort(pos)
+    greater = m - np.searchsorted(order_p, neg, side="right")
+    equal = np.searchsorted(order_p, neg, side="right") - np.searchsorted(order_p, neg, side="left")
+    v01 = (greater + 0.5 * equal) / m  # per negative
+    auc = float(v10.mean())
+    var = (v10.var(ddof=1) / m if m > 1 else 0.0) + (v01.var(ddof=1) / n if n > 1 else 0.0)
+    se = math.sqrt(max(var, 0.0))
+    z = stats.norm.ppf(0.975)
+    return auc, max(0.0, auc - z * se), min(1.0, auc + z * se)
+
+
+def logistic_per_sd(x, y) -> dict:
+    """Univariable logistic regression of ``y`` on standardised ``x`` (Newton-Raphson)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    sd = x.std()
+    if sd == 0 or len(np.unique(y)) < 2:
+        return {"odds_ratio_per_sd": None, "ci_low": None, "ci_high": None, "p": None}
+    design = np.column_stack([np.ones_like(x), (x - x.mean()) / sd])
+    beta = np.zeros(2)
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-design @ beta))
+        w = p * (1 - p)
+        hessian = design.T @ (design * w[:, None])
+        step = np.linalg.solve(hessian + 1e-12 * np.eye(2), design.T @ (y - p))
+        beta += step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    cov = np.linalg.inv(hessian)
+    se = math.sqrt(cov[1, 1])
+    z = stats.norm.ppf(0.975)
+    return {"odds_ratio_per_sd": math.exp(beta[1]), "ci_low": math.exp(beta[1] - z * se),
+            "ci_high": math.exp(beta[1] + z * se), "p": float(2 * stats.norm.sf(abs(beta[1] / se)))}
+
+
+def wilson(count: int, n: int) -> dict:
+    """Wilson score 95% interval (Wilson EB. J Am Stat Assoc 1927;22:209-12)."""
+    if n == 0:
+        return {"rate": None, "count": 0, "ci_low": None, "ci_high": None}
+    z = stats.norm.ppf(0.975)
+    p = count / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return {"rate": p, "count": int(count), "ci_low": float(max(0.0, centre - half)), "ci_high": float(min(1.0, centre + half))}
+
+
+def biomarker_table(records: list[dict], outcome: str = "abscopal") -> list[dict]:
+    """One row per covariate with AUC, logistic odds ratio per SD and median-split subgroup rates."""
+    rows = []
+    usable = [r for r in records if r.get("status") == "ok" and r.get(outcome) is not None]
+    y = np.array([bool(r[outcome]) for r in usable])
+    for key, label in COVARIATES.items():
+        pairs = [(r[key], yy) for r, yy in zip(usable, y, strict=True) if r.get(key) is not None]
+        if len(pairs) < 4:
+            continue
+        x = np.array([p[0] for p in pairs], float)
+        yy = np.array([p[1] for p in pairs], bool)
+        auc, lo, hi = auc_delong(x, yy)
+        median = float(np.median(x))
+        below, above = yy[x <= median], yy[x > median]
+        rows.append({
+            "covariate": key, "label": label, "n": int(len(x)), "responders": int(yy.sum()),
+            "auc": auc, "auc_ci_low": lo, "auc_ci_high": hi, "logistic": logistic_per_sd(x, yy), "median": median,
+            "rate_below_median": wilson(int(below.sum()), int(below.size)),
+            "rate_above_median": wilson(int(above.sum()), int(above.size)),
+        })
+    return rows
