@@ -42,3 +42,4 @@ def test_biomarker_table_rows():
     rows = {r["covariate"]: r for r in biomarker_table(records)}
     assert rows["baseline_alc"]["auc"] > 0.5 and rows["baseline_alc"]["n"] == 60
     assert rows["n_lesions"]["auc"] == pytest.approx(0.5)
+    assert rows["baseline_alc"]["logistic"]["note"] == "perfect separation"

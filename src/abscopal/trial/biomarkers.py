@@ -48,12 +48,15 @@ def logistic_per_sd(x, y) -> dict:
     """Univariable logistic regression of ``y`` on standardised ``x`` (Newton-Raphson)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     sd = x.std()
-    if sd == 0 or len(np.unique(y)) < 2:
+    if sd <= 1e-12 * max(1.0, abs(float(x.mean()))) or len(np.unique(y)) < 2:
         return {"odds_ratio_per_sd": None, "ci_low": None, "ci_high": None, "p": None}
     design = np.column_stack([np.ones_like(x), (x - x.mean()) / sd])
+    if x[y > 0].max() < x[y == 0].min() or x[y > 0].min() > x[y == 0].max():
+        # perfect separation: the maximum-likelihood odds ratio is infinite
+        return {"odds_ratio_per_sd": None, "ci_low": None, "ci_high": None, "p": None, "note": "perfect separation"}
     beta = np.zeros(2)
     for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-design @ beta))
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ beta, -50, 50)))
         w = p * (1 - p)
         hessian = design.T @ (design * w[:, None])
         step = np.linalg.solve(hessian + 1e-12 * np.eye(2), design.T @ (y - p))
