@@ -118,6 +118,17 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     out_field = [i for i in baseline if sub.lesions[i].id not in targeted_any_arm]
     dmm = v["disappearance_diameter"]
     is_human = design.species == "human"
+    targets = recist.select_targets(tracks(baseline)) if scans else []
+    if targets:
+        ids = [baseline[j] for j in targets]
+        base_sum = float(diam[0, ids].sum())
+        sums = diam[np.ix_(scans, ids)].sum(axis=1)
+        changes = 100.0 * (sums / base_sum - 1.0)
+        record["best_sum_change_pct"] = float(changes.min())
+        record["sum_change_pct_by_scan"] = [(float(t[i]), float(c)) for i, c in zip(scans, changes, strict=True)]
+    else:
+        record["best_sum_change_pct"] = None
+        record["sum_change_pct_by_scan"] = []
     if is_human and scans:
         overall = recist.assess(tracks(baseline), disappearance_mm=dmm, new_lesion_scan=new_scan)
         record["overall"] = read(overall)

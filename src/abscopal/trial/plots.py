@@ -1,0 +1,123 @@
+"""Trial figures: waterfall of best change, spider plot, swimmer plot, Kaplan-Meier per arm with numbers at
+risk, forest plot of subgroups, and (mice) group growth curves. Each carries the research-use notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..vocabulary import NOTICE  # noqa: E402
+
+
+def _save(fig, path: Path, footer: str) -> Path:
+    fig.text(0.01, 0.005, footer + "\n" + NOTICE, fontsize=6, color="0.35", va="bottom")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def waterfall(run, out: Path, footer: str) -> Path:
+    arms = list(run.records)
+    fig, axes = plt.subplots(1, len(arms), figsize=(4.5 * len(arms), 4), sharey=True, squeeze=False)
+    for ax, arm in zip(axes[0], arms, strict=True):
+        changes = np.sort([r["best_sum_change_pct"] for r in run.records[arm] if r.get("best_sum_change_pct") is not None])[::-1]
+        colours = ["tab:green" if c <= -30 else ("tab:red" if c >= 20 else "0.6") for c in changes]
+        ax.bar(np.arange(len(changes)), changes, color=colours, width=1.0)
+        ax.axhline(-30, color="k", ls=":", lw=0.8)
+        ax.axhline(20, color="k", ls=":", lw=0.8)
+        ax.set_title(arm, fontsize=9)
+        ax.set_xlabel("subjects")
+    axes[0][0].set_ylabel("best change in sum of diameters (%)")
+    fig.subplots_adjust(bottom=0.2)
+    return _save(fig, out / "waterfall.png", footer)
+
+
+def spider(run, out: Path, footer: str, max_lines: int = 60) -> Path:
+    arms = list(run.records)
+    fig, axes = plt.subplots(1, len(arms), figsize=(4.5 * len(arms), 4), sharey=True, squeeze=False)
+    for ax, arm in zip(axes[0], arms, strict=True):
+        for r in run.records[arm][:max_lines]:
+            if r.get("sum_change_pct_by_scan"):
+                days, changes = zip(*r["sum_change_pct_by_scan"], strict=True)
+                ax.plot([0, *days], [0, *changes], lw=0.7, alpha=0.6)
+        ax.axhline(-30, color="k", ls=":", lw=0.8)
+        ax.axhline(20, color="k", ls=":", lw=0.8)
+        ax.set_title(arm, fontsize=9)
+        ax.set_xlabel("day")
+    axes[0][0].set_ylabel("change in sum of diameters (%)")
+    fig.subplots_adjust(bottom=0.2)
+    return _save(fig, out / "spider.png", footer)
+
+
+def swimmer(run, out: Path, footer: str, max_subjects: int = 40) -> Path:
+    arm = list(run.records)[-1]
+    records = [r for r in run.records[arm] if r.get("pfs_day") is not None][:max_subjects]
+    fig, ax = plt.subplots(figsize=(7, max(3, 0.15 * len(records) + 1)))
+    for y, r in enumerate(sorted(records, key=lambda r: r["os_day"])):
+        ax.barh(y, r["os_day"], color="0.8", height=0.7)
+        ax.barh(y, r["pfs_day"], color="tab:blue", height=0.7)
+        if r["os_event"]:
+            ax.plot(r["os_day"], y, "kx", ms=4)
+        if r["pfs_event"]:
+            ax.plot(r["pfs_day"], y, "r|", ms=6)
+    ax.set_xlabel("day (blue: progression-free; grey: alive; red tick: progression; x: death)")
+    ax.set_ylabel("subject")
+    ax.set_title(f"swimmer plot: {arm}", fontsize=9)
+    fig.subplots_adjust(bottom=0.2)
+    return _save(fig, out / "swimmer.png", footer)
+
+
+def kaplan_meier(run, out: Path, footer: str, endpoint: str = "pfs") -> Path:
+    from lifelines import KaplanMeierFitter
+    from lifelines.plotting import add_at_risk_counts
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    fitters = []
+    for arm, records in run.records.items():
+        rows = [(r[f"{endpoint}_day"], r[f"{endpoint}_event"]) for r in records if r.get(f"{endpoint}_day") is not None]
+        if not rows:
+            continue
+        durations, events = zip(*rows, strict=True)
+        kmf = KaplanMeierFitter(label=arm).fit(durations, events)
+        kmf.plot_survival_function(ax=ax, ci_show=True)
+        fitters.append(kmf)
+    if fitters:
+        add_at_risk_counts(*fitters, ax=ax, fontsize=7)
+    ax.set_xlabel("day")
+    ax.set_ylabel({"pfs": "progression-free survival", "os": "overall survival", "endpoint": "survival to endpoint"}[endpoint])
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return _save(fig, out / f"km_{endpoint}.png", footer)
+
+
+def forest(rows: list[dict], out: Path, footer: str) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 0.5 * len(rows) + 1.5))
+    for y, row in enumerate(rows):
+        ax.errorbar(row["auc"], y, xerr=[[row["auc"] - row["auc_ci_low"]], [row["auc_ci_high"] - row["auc"]]], fmt="o", color="k")
+    ax.axvline(0.5, color="0.5", ls=":")
+    ax.set_yticks(range(len(rows)), [r["label"] for r in rows], fontsize=8)
+    ax.set_xlabel("AUC for abscopal response (95% CI); > 0.5: higher value, more response")
+    ax.set_xlim(0, 1)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return _save(fig, out / "forest_biomarkers.png", footer)
+
+
+def group_curves(summary: dict, out: Path, footer: str) -> Path:
+    arms = summary["arms"]
+    lesion_ids = sorted({lid for arm in arms for lid in arm.get("lesions", {})})
+    fig, axes = plt.subplots(1, max(1, len(lesion_ids)), figsize=(5 * max(1, len(lesion_ids)), 4), squeeze=False)
+    for ax, lid in zip(axes[0], lesion_ids, strict=False):
+        for arm in arms:
+            les = arm.get("lesions", {}).get(lid)
+            if les:
+                ax.plot(les["time_days"], les["mean_volume_mm3"], label=arm["name"])
+        ax.set_title(f"{lid}: group mean volume", fontsize=9)
+        ax.set_xlabel("day")
+        ax.set_ylabel("volume (mm^3)")
+        ax.legend(fontsize=7)
+    fig.subplots_adjust(bottom=0.2)
+    return _save(fig, out / "group_curves.png", footer)
