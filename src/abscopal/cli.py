@@ -68,6 +68,48 @@ def _write_csv(data: dict, path: Path) -> None:
             writer.writerow(row)
 
 
+def _run_trial_like(args, *, cohort: bool) -> int:
+    from .simulate import __version__
+    from .trial.analysis import trial_summary
+    from .trial.biomarkers import biomarker_table
+    from .trial.design import load_trial
+    from .trial.report import ProgressBar, summary_text, write_outputs
+    from .trial.run import run_trial
+    from .vocabulary import NOTICE
+
+    design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
+    run = run_trial(design, progress=ProgressBar(len(design.arms)))
+    result = trial_summary(run, power=getattr(args, "power", False), power_n=getattr(args, "power_n", None))
+    if cohort:
+        result["schema"] = "abscopal.trial/1"
+    from .parameters import load_parameter_set
+
+    first = design.arms[0][1]
+    pset = load_parameter_set(first.species, first.tumour)
+    result["provenance"] = {"version": __version__, "model": first.model, "parameter_set": f"{pset.name}@{pset.sha256[:12]}",
+                            "scenario_sha256": design.sha256, "seed": design.population.seed}
+    result["notice"] = NOTICE
+    records = [r for r in run.records[design.arms[-1][0]]]
+    biomarkers = biomarker_table(records) if any(r.get("abscopal") is not None for r in records) else []
+    if biomarkers:
+        result["biomarkers"] = {"arm": design.arms[-1][0], "outcome": "abscopal", "rows": biomarkers}
+    stream = sys.stderr if args.json == "-" else sys.stdout
+    print(summary_text(result), file=stream)
+    _write_json(result, args.json)
+    if args.out:
+        for path in write_outputs(run, result, Path(args.out), biomarkers):
+            print(f"wrote {path}", file=stream)
+    return EXIT_OK
+
+
+def cmd_cohort(args) -> int:
+    return _run_trial_like(args, cohort=True)
+
+
+def cmd_trial(args) -> int:
+    return _run_trial_like(args, cohort=False)
+
+
 def cmd_dose(args) -> int:
     from .radiobiology import bed, eqd2, parse_scheme
     from .units import to_canonical
@@ -141,6 +183,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder for figures, time-course CSV and result.json")
     p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
     p.set_defaults(func=cmd_simulate)
+    for name, func, text in (("cohort", cmd_cohort, "a scenario with a population block: a virtual cohort"),
+                             ("trial", cmd_trial, "a trial: arms on the same virtual subjects")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("file")
+        p.add_argument("--size", type=int, help="number of subjects (overrides population.size)")
+        p.add_argument("--seed", type=int, help="population seed (overrides population.seed)")
+        p.add_argument("--out", help="folder for the per-subject table (Parquet), figures and result.json")
+        p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
+        if name == "trial":
+            p.add_argument("--power", action="store_true", help="add power by resampling independent groups")
+            p.add_argument("--power-n", type=int, help="subjects per arm for --power (default: the population size)")
+        p.set_defaults(func=func)
     p = sub.add_parser("dose", help="BED and EQD2 of a fractionation scheme, e.g. '8 Gy x 3'")
     p.add_argument("scheme")
     p.add_argument("--alpha-beta", default="10 Gy")
@@ -175,6 +229,11 @@ def main(argv=None) -> int:
         return EXIT_FAIL
     except BrokenPipeError:  # output piped into e.g. `head`
         return EXIT_OK
+    except Exception as exc:  # an unexpected failure: one line (a traceback with --verbose), exit 1
+        if args.verbose:
+            raise
+        print(f"abscopal: internal error: {exc.__class__.__name__}: {exc} (run with --verbose for details)", file=sys.stderr)
+        return EXIT_FAIL
     except KeyboardInterrupt:
         print("abscopal: interrupted", file=sys.stderr)
         return EXIT_FAIL

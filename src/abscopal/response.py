@@ -46,7 +46,7 @@ computed only on the out-of-field target lesions).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -257,9 +257,7 @@ def assess(
     if at_index is not None:
         if not 0 <= at_index < n_scans:
             raise ValueError(f"at_index {at_index} outside the {n_scans} scans")
-        out = Assessment(*[getattr(out, f) for f in ("responses", "best", "progression_index", "sums",
-                                                     "baseline_sum", "nadirs", "targets", "confirmed")],
-                         at=out.response_at(at_index))
+        out = replace(out, at=out.response_at(at_index))
     return out
 
 
@@ -291,6 +289,8 @@ def _new_burden(new_lesions: list[LesionTrack] | None, new_lesion_scan: int | No
         ever[new_lesion_scan:] += 1
         present[new_lesion_scan:] += 1
     lesions = new_lesions or []
+    if any(len(les.diameters) != n for les in lesions):
+        raise ValueError(f"new-lesion tracks must have one diameter per scan ({n})")
     first, size = {}, {}
     for k, les in enumerate(lesions):
         visible = np.nonzero(~_gone(les, les.diameters, disappearance_mm))[0]
@@ -298,11 +298,13 @@ def _new_burden(new_lesions: list[LesionTrack] | None, new_lesion_scan: int | No
             first[k] = int(visible[0])
             size[k] = float(les.diameters[first[k]])
     targets: list[int] = []
-    for s in sorted(set(first.values())):  # new-lesion targets are chosen as lesions appear
-        fresh = [k for k in first if first[k] == s and is_measurable(lesions[k], size[k])]
-        taken = {k: lesions[k].site for k in targets}
-        pool = [k for k in fresh if sum(v == lesions[k].site for v in taken.values()) < MAX_TARGETS_PER_SITE]
-        targets += _choose(lesions, pool, size)[: MAX_TARGETS - len(targets)]
+    per_site: dict[str, int] = {}
+    for k in sorted(first, key=lambda k: (first[k], -size[k], k)):  # chosen as new lesions appear
+        site = lesions[k].site
+        if is_measurable(lesions[k], size[k]) and len(targets) < MAX_TARGETS \
+                and per_site.get(site, 0) < MAX_TARGETS_PER_SITE:
+            targets.append(k)
+            per_site[site] = per_site.get(site, 0) + 1
     for k in first:
         d = np.nan_to_num(np.asarray(lesions[k].diameters, dtype=float))
         vis = ~_gone(lesions[k], d, disappearance_mm)
@@ -311,7 +313,7 @@ def _new_burden(new_lesions: list[LesionTrack] | None, new_lesion_scan: int | No
         if k in targets:
             nlt += np.where(vis | _is_node(lesions[k]), d, 0.0)
         else:
-            nlnt += d
+            nlnt += np.where(vis, d, 0.0)
     return _NewBurden(ever, present, nlt, nlnt)
 
 
@@ -389,9 +391,8 @@ def assess_irecist(
 # ----------------------------------------------------------------------- in field / out of field, abscopal
 
 def best_change_pct(track: LesionTrack, at_index: int | None = None) -> float:
-    """Best (most negative) % change of one lesion's diameter from baseline over the scans (up to and
-    including ``at_index``), or the change at ``at_index`` exactly when ``exact=True`` is wanted use
-    ``change_pct``."""
+    """Best (most negative) % change of one lesion's diameter from baseline over the scans, up to and
+    including ``at_index`` when given."""
     d = np.asarray(track.diameters, dtype=float)
     d = d if at_index is None else d[: at_index + 1]
     return float(100.0 * (np.nanmin(d) / track.baseline_diameter - 1.0))

@@ -221,8 +221,11 @@ class Batch:
         dy[:, lay.lesion("dc")] = p.dc_turnover_rate * (dc_abundance * uptake * danger - dc)
 
         stimulation = dc * node
-        priming_in = (p.priming_rate * (alc / p.alc_reference) * (1.0 + p.ctla4_priming_gain * o_t("ctla4") * fl.ctla4)
-                      * stimulation.sum(axis=1, keepdims=True) * fl.priming * p.immune_on)
+        burden = (volume * active).sum(axis=1, keepdims=True)
+        systemic = 1.0 + fl.suppression * burden / p.systemic_suppression_burden
+        priming_in = (p.priming_rate * (alc / p.alc_reference) ** p.alc_priming_exponent
+                      * (1.0 + p.ctla4_priming_gain * o_t("ctla4") * fl.ctla4)
+                      * stimulation.sum(axis=1, keepdims=True) * fl.priming * p.immune_on / systemic)
         costim = p.il2_expansion_gain * o_t("il2") + p.ox40_expansion_gain * o_t("ox40") + p.cd137_expansion_gain * o_t("cd137")
         f = expansion_fraction(costim, p)
         dy[:, lay.systemic("primed")] = (priming_in - p.node_egress_rate * (1.0 - f) * primed)[:, 0]

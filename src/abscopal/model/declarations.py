@@ -62,6 +62,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("node_egress_rate", "1/day", "k_out", "M5", "rate at which primed effector cells leave the node for the blood"),
     _P("ctla4_priming_gain", "1", "g_C", "M5", "relative increase of priming at full CTLA-4 blockade (CD28 freed from CTLA-4 competition)"),
     _P("alc_reference", "1/uL", "ALC_ref", "M5", "ALC at which the naive repertoire supports reference priming"),
+    _P("alc_priming_exponent", "1", "n_A", "M5", "priming scales as (ALC/ALC_ref)^n_A (precursor frequency and help from the lymphocyte pool)"),
     # M6 trafficking
     _P("effector_extraction", "1", "epsilon", "M6", "probability that a circulating effector T cell passing through a lesion's vessels enters it"),
     _P("blood_effector_death_rate", "1/day", "delta_B", "M6", "loss of circulating effector T cells"),
@@ -84,6 +85,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("suppression_baseline", "1", "S_0", "M8", "baseline immunosuppression of a lesion (Tregs, MDSC, M2, TGF-beta)", "tumour"),
     _P("suppression_rate", "1/day", "k_S", "M8", "rate at which lesion suppression follows its drivers"),
     _P("suppression_rt_gain", "1", "g_S", "M8", "rise of suppression per unit doomed fraction of the lesion (RT-activated TGF-beta, MDSC)"),
+    _P("systemic_suppression_burden", "mm^3", "B_S", "M8", "total tumour volume that halves priming through systemic suppression (MDSC, Tregs, TGF-beta)"),
     _P("treg_share", "1", "phi_T", "M8", "share of baseline suppression due to regulatory T cells"),
     _P("tgfb_block_max", "1", "b_T", "M8", "fraction of RT-induced suppression removed at full TGF-beta blockade"),
     # M9 lymphocytes

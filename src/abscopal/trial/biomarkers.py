@@ -12,6 +12,8 @@ import math
 import numpy as np
 from scipy import stats
 
+from .statistics import wilson_interval as wilson
+
 COVARIATES = {
     "baseline_alc": "baseline ALC (/uL)",
     "baseline_sum_diameters_mm": "baseline tumour burden (sum of diameters, mm)",
@@ -70,17 +72,6 @@ def logistic_per_sd(x, y) -> dict:
             "ci_high": math.exp(beta[1] + z * se), "p": float(2 * stats.norm.sf(abs(beta[1] / se)))}
 
 
-def wilson(count: int, n: int) -> dict:
-    """Wilson score 95% interval (Wilson EB. J Am Stat Assoc 1927;22:209-12)."""
-    if n == 0:
-        return {"rate": None, "count": 0, "ci_low": None, "ci_high": None}
-    z = stats.norm.ppf(0.975)
-    p = count / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return {"rate": p, "count": int(count), "ci_low": float(max(0.0, centre - half)), "ci_high": float(min(1.0, centre + half))}
-
-
 def biomarker_table(records: list[dict], outcome: str = "abscopal") -> list[dict]:
     """One row per covariate with AUC, logistic odds ratio per SD and median-split subgroup rates."""
     rows = []
@@ -92,6 +83,8 @@ def biomarker_table(records: list[dict], outcome: str = "abscopal") -> list[dict
             continue
         x = np.array([p[0] for p in pairs], float)
         yy = np.array([p[1] for p in pairs], bool)
+        if yy.all() or not yy.any():  # no contrast: AUC undefined
+            continue
         auc, lo, hi = auc_delong(x, yy)
         median = float(np.median(x))
         below, above = yy[x <= median], yy[x > median]

@@ -1,0 +1,175 @@
+"""From per-subject records to the contract's trial JSON (CONTRACT.md, `abscopal.trial/1`).
+
+Rates: 95% Wilson intervals over the subjects evaluable for that rate. Medians: Kaplan-Meier with the
+Brookmeyer-Crowley interval (lifelines). Comparisons treat the arms as two independent groups of size n
+(what a real trial of that size would report): Fisher's exact test for the out-of-field ORR, log-rank for
+PFS and OS, Cox hazard ratios of arm b relative to arm a; the paired difference of out-of-field ORR on the
+same subjects is given as well (Wald interval with the paired variance, Agresti A, Min Y. Biometrics
+2005;61:515-23, method "Wald" for matched pairs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import statistics as st
+from .run import TrialRun
+
+RESPONDED = ("CR", "PR")
+
+
+def _rate(records, key) -> dict:
+    values = [r.get(key) for r in records if r.get("status") == "ok" and r.get(key) not in (None, "NE")]
+    return st.wilson_interval(sum(v in RESPONDED for v in values), len(values))
+
+
+def _bool_rate(records, key) -> dict:
+    values = [r[key] for r in records if r.get("status") == "ok" and r.get(key) is not None]
+    return st.wilson_interval(sum(bool(v) for v in values), len(values))
+
+
+def _survival(records, key):
+    rows = [(r[f"{key}_day"], r[f"{key}_event"]) for r in records if r.get("status") == "ok" and r.get(f"{key}_day") is not None]
+    if not rows:
+        return None, None
+    durations, events = zip(*rows, strict=True)
+    return np.asarray(durations, float), np.asarray(events, bool)
+
+
+def _endpoint_survival(records, duration):
+    rows = [(r["endpoint_day"] if r["endpoint_event"] else duration, r["endpoint_event"]) for r in records
+            if r.get("status") == "ok" and "endpoint_event" in r]
+    if not rows:
+        return None, None
+    durations, events = zip(*rows, strict=True)
+    return np.asarray(durations, float), np.asarray(events, bool)
+
+
+NULL_M = {"value": None, "ci_low": None, "ci_high": None}
+
+
+def _median(durations, events) -> dict:
+    if durations is None or not len(durations):
+        return dict(NULL_M)
+    return st.km_median(durations, events)
+
+
+def _lesion_curves(run: TrialRun, arm: str) -> dict:
+    series = run.lesion_series.get(arm, {})
+    if not series:
+        return {}
+    t = run.time_days
+    records = [r for r in run.records[arm]]
+    out = {}
+    endpoints = [r.get("endpoint_day") for r in records]
+    for lid, volumes in series.items():
+        arr = np.array(volumes)  # (subjects, T)
+        at_risk = np.ones_like(arr, dtype=bool)
+        for j, day in enumerate(endpoints[: len(arr)]):
+            if day is not None:
+                stop = int(np.searchsorted(t, day))
+                arr[j, stop + 1:] = arr[j, stop]
+                at_risk[j, stop + 1:] = False
+        controlled = [r["controlled_lesions"].get(lid) for r in records if r.get("status") == "ok" and "controlled_lesions" in r]
+        out[lid] = {
+            "time_days": [float(x) for x in t],
+            "mean_volume_mm3": [float(x) for x in arr.mean(axis=0)],
+            "median_volume_mm3": [float(x) for x in np.median(arr, axis=0)],
+            "n_at_risk": [int(x) for x in at_risk.sum(axis=0)],
+            "controlled_fraction": float(np.mean(controlled)) if controlled else None,
+        }
+    return out
+
+
+def arm_summary(run: TrialRun, arm: str) -> dict:
+    records = run.records[arm]
+    ok = [r for r in records if r.get("status") == "ok"]
+    nadirs = [r["alc_nadir"] for r in ok if r.get("alc_nadir") is not None]
+    out_evaluable = [r for r in ok if r.get("out_of_field") not in (None, "NE") or (r.get("abscopal") is not None and run.design.species == "mouse")]
+    summary = {
+        "name": arm,
+        "n": len(records),
+        "orr": {"overall": _rate(records, "overall"), "in_field": _rate(records, "in_field"), "out_of_field": _rate(records, "out_of_field")},
+        "abscopal_rate": _bool_rate(records, "abscopal"),
+        "complete_response_rate": st.wilson_interval(sum(r.get("overall") == "CR" for r in ok),
+                                                     sum(r.get("overall") not in (None, "NE") for r in ok)),
+        "median_pfs_days": _median(*_survival(records, "pfs")),
+        "median_os_days": _median(*_survival(records, "os")),
+        "alc_nadir_median_per_ul": float(np.median(nadirs)) if nadirs else None,
+        "n_evaluable": len(out_evaluable),
+        "n_failed": len(records) - len(ok),
+        "tumour_free_fraction": float(np.mean([r["tumour_free"] for r in ok])) if ok else None,
+        "median_endpoint_day": _median(*_endpoint_survival(records, run.design.duration)) if run.design.species == "mouse" else dict(NULL_M),
+    }
+    lesions = _lesion_curves(run, arm)
+    if lesions:
+        summary["lesions"] = lesions
+    return summary
+
+
+def _paired_difference(ra: list[dict], rb: list[dict]) -> dict:
+    pairs = [(a.get("out_of_field") in RESPONDED, b.get("out_of_field") in RESPONDED) for a, b in zip(ra, rb, strict=True)
+             if a.get("status") == b.get("status") == "ok" and a.get("out_of_field") not in (None, "NE")
+             and b.get("out_of_field") not in (None, "NE")]
+    return st.paired_difference(np.array([p[0] for p in pairs], bool), np.array([p[1] for p in pairs], bool)) if pairs else dict(NULL_M)
+
+
+def compare(run: TrialRun, a: str, b: str) -> dict:
+    ra, rb = run.records[a], run.records[b]
+    rate_a, rate_b = _rate(ra, "out_of_field"), _rate(rb, "out_of_field")
+    out = {"arms": [a, b], "orr_out_of_field_difference": None, "fisher_p": None, "pfs_hazard_ratio": dict(NULL_M),
+           "os_hazard_ratio": dict(NULL_M), "logrank_p": None, "os_logrank_p": None,
+           "paired_orr_out_of_field_difference": _paired_difference(ra, rb)}
+    if rate_a["rate"] is not None and rate_b["rate"] is not None:
+        out["orr_out_of_field_difference"] = rate_b["rate"] - rate_a["rate"]
+        na = sum(r.get("out_of_field") not in (None, "NE") for r in ra if r.get("status") == "ok")
+        nb = sum(r.get("out_of_field") not in (None, "NE") for r in rb if r.get("status") == "ok")
+        out["fisher_p"] = st.fisher_p(rate_a["count"], na - rate_a["count"], rate_b["count"], nb - rate_b["count"])
+    for key, hr_key, p_key in (("pfs", "pfs_hazard_ratio", "logrank_p"), ("os", "os_hazard_ratio", "os_logrank_p")):
+        da, ea = _survival(ra, key)
+        db, eb = _survival(rb, key)
+        if da is None or db is None or not (ea.any() or eb.any()):
+            continue
+        out[p_key] = st.logrank_p(da, ea, db, eb)
+        out[hr_key] = st.cox_hazard_ratio(da, ea, db, eb)
+    return out
+
+
+def power_by_resampling(run: TrialRun, a: str, b: str, *, endpoint: str = "orr_out_of_field", n_per_arm: int | None = None,
+                        alpha: float = 0.05, n_sim: int = 200, seed: int = 0) -> dict:
+    """Power of a two-arm comparison at ``n_per_arm`` by resampling independent groups (CONTRACT.md)."""
+    ra = [r for r in run.records[a] if r.get("status") == "ok"]
+    rb = [r for r in run.records[b] if r.get("status") == "ok"]
+    n = n_per_arm or len(ra)
+    rng = np.random.default_rng([seed, 4242])
+    hits = 0
+    for _ in range(n_sim):
+        ia = rng.integers(len(ra), size=n)
+        ib = rng.integers(len(rb), size=n)  # independent draws: different subjects in each arm
+        sa, sb = [ra[i] for i in ia], [rb[i] for i in ib]
+        if endpoint == "orr_out_of_field":
+            ev_a = [r["out_of_field"] for r in sa if r.get("out_of_field") not in (None, "NE")]
+            ev_b = [r["out_of_field"] for r in sb if r.get("out_of_field") not in (None, "NE")]
+            xa, xb = sum(v in RESPONDED for v in ev_a), sum(v in RESPONDED for v in ev_b)
+            p = st.fisher_p(xa, len(ev_a) - xa, xb, len(ev_b) - xb) if ev_a and ev_b else 1.0
+        elif endpoint in ("pfs", "os"):
+            da, ea = _survival(sa, endpoint)
+            db, eb = _survival(sb, endpoint)
+            p = st.logrank_p(da, ea, db, eb) if (ea.any() or eb.any()) else 1.0
+        else:
+            raise ValueError(f"unknown endpoint {endpoint}")
+        hits += p < alpha
+    return {"endpoint": endpoint, "n_per_arm": int(n), "alpha": alpha, "power": hits / n_sim, "n_simulations": n_sim}
+
+
+def trial_summary(run: TrialRun, *, power: bool = False, power_n: int | None = None) -> dict:
+    arms = [name for name, _ in run.design.arms]
+    result = {"schema": "abscopal.trial/1", "name": run.design.name, "species": run.design.species,
+              "arms": [arm_summary(run, arm) for arm in arms],
+              "comparisons": [compare(run, arms[0], b) for b in arms[1:]]}
+    if power and len(arms) > 1:
+        endpoint = "orr_out_of_field" if run.design.species == "human" else "pfs"
+        result["power"] = power_by_resampling(run, arms[0], arms[-1], endpoint=endpoint, n_per_arm=power_n, seed=run.design.population.seed)
+    return result
+
+
