@@ -103,7 +103,7 @@ def simulate(scenario: Scenario, *, progress=None) -> Result:
 
 def simulate_many(scenarios: list[Scenario], *, progress=None) -> list[Result]:
     """Simulate many scenarios of one species and one time grid in a single vectorised call."""
-    subjects = [subject_from_scenario(s) for s in scenarios]
+    subjects = [_subject_for(s) for s in scenarios]
     sims = {(s.simulation.duration_days, s.simulation.output_interval_days) for s in scenarios}
     if len(sims) != 1:
         raise ValueError("scenarios of one batch must share duration and output interval")
@@ -111,6 +111,15 @@ def simulate_many(scenarios: list[Scenario], *, progress=None) -> list[Result]:
     trajectories = run_subjects(subjects, duration, interval, progress=progress)
     results = [Result(sc, sub, tr, build_result(sc, sub, tr)) for sc, sub, tr in zip(scenarios, subjects, trajectories, strict=True)]
     return _stop_dosing_at_progression(results, duration, interval)
+
+
+def _subject_for(scenario: Scenario):
+    """The flagship's subject, or a published reference model's (``model: Kosinsky2018``)."""
+    if scenario.model == "Kosinsky2018":
+        from .library.kosinsky2018 import subject_from_scenario_kosinsky
+
+        return subject_from_scenario_kosinsky(scenario)
+    return subject_from_scenario(scenario)
 
 
 def _stop_dosing_at_progression(results: list[Result], duration: float, interval: float) -> list[Result]:
@@ -130,7 +139,7 @@ def _stop_dosing_at_progression(results: list[Result], duration: float, interval
         )
         redo.append((k, dataclasses.replace(result.scenario, drugs=drugs)))
     if redo:
-        subjects = [subject_from_scenario(sc) for _, sc in redo]
+        subjects = [_subject_for(sc) for _, sc in redo]
         for (k, sc), sub, tr in zip(redo, subjects, run_subjects(subjects, duration, interval), strict=True):
             results[k] = Result(sc, sub, tr, build_result(sc, sub, tr))
     return results

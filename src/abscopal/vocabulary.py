@@ -35,7 +35,7 @@ MECHANISMS = {
 
 SELECTORS = ("largest", "smallest", "all", "all_but_largest")
 
-MODELS = ("abscopal",)
+MODELS = ("abscopal", "Kosinsky2018")
 
 MODALITIES = ("photon", "proton")
 

@@ -16,4 +16,8 @@ def make_batch(subjects):
     model = models.pop()
     if model == "abscopal":
         return Batch(subjects)
+    if model == "Kosinsky2018":
+        from ..library.kosinsky2018 import Kosinsky2018Batch
+
+        return Kosinsky2018Batch(subjects)
     raise ValueError(f"unknown model {model!r}")

@@ -91,6 +91,8 @@ def parse_scenario(data: Any, *, source: str = "<input>", text: str | None = Non
     species = choice(data.get("species"), vocab.SPECIES, "species", "species") if "species" in data else _missing("species", "human or mouse")
     tumour = _tumour(data.get("tumour"), species) if "tumour" in data else _missing("tumour", "a tumour key such as nsclc or ct26")
     model = choice(data.get("model", "abscopal"), vocab.MODELS, "model", "model")
+    if model == "Kosinsky2018" and (species, tumour) != ("mouse", "ct26"):
+        raise InputError(f"model Kosinsky2018 is not available for {species} {tumour}", key="model", expected="mouse ct26 for Kosinsky2018")
     name = as_str(data.get("name", Path(source).stem), "name")
     overrides = _overrides(data.get("overrides", {}), species, tumour)
     mechanisms = _mechanisms(data.get("mechanisms", {}))
@@ -118,11 +120,16 @@ def parse_scenario(data: Any, *, source: str = "<input>", text: str | None = Non
         for k, raw in enumerate(as_list(data.get("drugs", []), "drugs", "a list of drug regimens"))
     )
     sha = hashlib.sha256((text if text is not None else repr(data)).encode()).hexdigest()
-    return Scenario(
+    scenario = Scenario(
         name=name, species=species, tumour=tumour, model=model, patient=patient, radiotherapy=radiotherapy,
         drugs=drugs, simulation=simulation, overrides=overrides, mechanisms=mechanisms, host_immune=host_immune,
         population=population, source=source, sha256=sha,
     )
+    if model == "Kosinsky2018":  # what the published model cannot represent is an input error, not ignored
+        from ..library.kosinsky2018 import check_scenario
+
+        check_scenario(scenario)
+    return scenario
 
 
 def _missing(key: str, expected: str):
