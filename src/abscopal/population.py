@@ -127,11 +127,6 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
         rho = pop.get("alc_burden_correlation", 0.0)
         sigma = math.sqrt(math.log(1.0 + pop["alc_cv"] ** 2))
         alc = pset["alc_baseline"].to("1/uL") * math.exp(sigma * (rho * z_burden + math.sqrt(1 - rho * rho) * z))
-    pdl1 = patient.pdl1_tps
-    if pdl1 is None:  # own stream: fixing PD-L1 (a subgroup) leaves every other draw of subject k unchanged
-        mean = min(max(pset["pdl1_tps"].value, 1e-3), 1 - 1e-3)
-        conc = pop.get("pdl1_beta_concentration", 2.0)
-        pdl1 = float(np.random.default_rng([spec.seed, k, 8]).beta(mean * conc, (1 - mean) * conc))
     tmb_factor = _lognormal_factor(rng, pop.get("tmb_cv", 0.0))
     tmb = patient.tmb_per_mb if patient.tmb_per_mb is not None else pset["tmb"].value * tmb_factor
     weight_factor = _lognormal_factor(rng, pop["weight_cv"])
@@ -139,17 +134,34 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
                                    if species == "human" else pset["body_weight"].to("kg") * weight_factor)
     fixed = {name for name, _ in scenario.overrides}
     overrides = list(scenario.overrides)
+    z_varied = {}
     for name, cv_name in VARIED.items():
-        factor = _lognormal_factor(rng, pop.get(cv_name, 0.0))
+        z_varied[name] = rng.standard_normal()
+        sigma = math.sqrt(math.log(1.0 + pop.get(cv_name, 0.0) ** 2))
+        factor = math.exp(sigma * z_varied[name] - 0.5 * sigma * sigma)
         if name not in fixed:
             unit = "1/day" if name == "priming_rate" else ("day" if name == "doubling_time" else ("1/Gy" if name == "alpha" else "1"))
             overrides.append((name, str(pset[name].to(unit) * factor)))
+    pdl1 = patient.pdl1_tps
+    if pdl1 is None:  # own stream: fixing PD-L1 (a subgroup) leaves every other draw of subject k unchanged
+        pdl1 = _pdl1(pset["pdl1_tps"].value, z_varied["antigenicity"], pop, np.random.default_rng([spec.seed, k, 8]))
     new_patient = Patient(lesions=tuple(lesions), alc_per_ul=alc, weight_kg=weight, bsa_m2=patient.bsa_m2, pdl1_tps=pdl1, tmb_per_mb=tmb)
     radiotherapy = tuple(b for b in (_resolve_block(b, lesions) for b in scenario.radiotherapy) if b is not None)
     simulation = dataclasses.replace(scenario.simulation, seed=spec.seed)
     return dataclasses.replace(scenario, tumour=tumour, patient=new_patient, overrides=tuple(overrides),
                                radiotherapy=radiotherapy, simulation=simulation, population=None,
                                name=f"{scenario.name} #{k}")
+
+
+def _pdl1(typical: float, z_antigenicity: float, pop: dict, rng: np.random.Generator) -> float:
+    """Beta-distributed TPS (mean = the tumour's typical TPS) correlated with antigenicity by a Gaussian copula."""
+    from scipy import stats
+
+    rho = pop.get("pdl1_antigenicity_correlation", 0.0)
+    z = rho * z_antigenicity + math.sqrt(1.0 - rho * rho) * rng.standard_normal()
+    mean = min(max(typical, 1e-3), 1 - 1e-3)
+    conc = pop.get("pdl1_beta_concentration", 2.0)
+    return float(stats.beta.ppf(stats.norm.cdf(z), mean * conc, (1 - mean) * conc))
 
 
 def _sample_lesions(rng, scenario: Scenario, spec: PopulationSpec, species: str, tumour: str, pop) -> list[Lesion]:
