@@ -137,6 +137,9 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
     z_varied = {}
     for name, cv_name in VARIED.items():
         z_varied[name] = rng.standard_normal()
+        if name == "doubling_time":  # larger burden, faster growth (shorter doubling time)
+            rho = pop.get("growth_burden_correlation", 0.0)
+            z_varied[name] = -rho * z_burden + math.sqrt(1.0 - rho * rho) * z_varied[name]
         sigma = math.sqrt(math.log(1.0 + pop.get(cv_name, 0.0) ** 2))
         factor = math.exp(sigma * z_varied[name] - 0.5 * sigma * sigma)
         if name not in fixed:

@@ -65,6 +65,8 @@ PARAMETERS: tuple[Param, ...] = (
     _P("alc_priming_exponent", "1", "n_A", "M5", "priming scales as (ALC/ALC_ref)^n_A (precursor frequency and help from the lymphocyte pool)"),
     # M6 trafficking
     _P("effector_extraction", "1", "epsilon", "M6", "probability that a circulating effector T cell passing through a lesion's vessels enters it"),
+    _P("perfusion_size_exponent", "1", "gamma_Q", "M6", "blood flow per volume of a lesion falls as (V_Q/V)^gamma_Q with its size"),
+    _P("perfusion_reference_volume", "mm^3", "V_Q", "M6", "lesion volume at which the site's tumour perfusion holds"),
     _P("blood_effector_death_rate", "1/day", "delta_B", "M6", "loss of circulating effector T cells"),
     # M7 killing and PD-1 axis
     _P("kill_rate", "1/day", "k_K", "M7", "tumour cells killed per effector T cell per day (mass action, unsaturated)"),
