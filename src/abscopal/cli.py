@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -78,7 +79,8 @@ def _run_trial_like(args, *, cohort: bool) -> int:
     from .vocabulary import NOTICE
 
     design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
-    run = run_trial(design, progress=ProgressBar(len(design.arms)))
+    workers = args.workers if args.workers else min(2, os.cpu_count() or 1)
+    run = run_trial(design, workers=workers, progress=ProgressBar(len(design.arms)))
     result = trial_summary(run, power=getattr(args, "power", False), power_n=getattr(args, "power_n", None))
     if cohort:
         result["schema"] = "abscopal.trial/1"
@@ -191,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, help="population seed (overrides population.seed)")
         p.add_argument("--out", help="folder for the per-subject table (Parquet), figures and result.json")
         p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
+        p.add_argument("--workers", type=int, help="worker processes (default: up to 2 cores); results do not depend on it")
         if name == "trial":
             p.add_argument("--power", action="store_true", help="add power by resampling independent groups")
             p.add_argument("--power-n", type=int, help="subjects per arm for --power (default: the population size)")

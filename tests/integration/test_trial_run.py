@@ -45,6 +45,10 @@ def test_same_seed_same_records_and_chunking_does_not_matter():
     assert _run(other_seed).records != one.records
 
 
+def test_worker_processes_do_not_change_results():
+    assert _run(TRIAL, chunk_size=4, workers=2).records == _run(TRIAL, chunk_size=12).records
+
+
 def test_first_n_subjects_of_a_larger_cohort_equal_a_cohort_of_n():
     small = _run(TRIAL)
     larger = copy.deepcopy(TRIAL)

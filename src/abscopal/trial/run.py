@@ -39,38 +39,70 @@ def _output_interval(design: TrialDesign) -> float:
     return step if ok else 1.0
 
 
-def run_trial(design: TrialDesign, *, chunk_size: int = 256, progress: Callable[[int, int], None] | None = None) -> TrialRun:
+def run_trial(design: TrialDesign, *, chunk_size: int = 256, workers: int = 1,
+              progress: Callable[[int, int], None] | None = None) -> TrialRun:
+    """Run every arm on the same subjects, chunk by chunk (in ``workers`` processes when > 1).
+
+    Each chunk is integrated as one vectorised batch per arm. Results do not depend on the chunk size or
+    the number of workers: every subject's draws and trajectory are its own.
+    """
     n = design.population.size
     interval = _output_interval(design)
     records: dict[str, list[dict]] = {name: [] for name, _ in design.arms}
     series: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name, _ in design.arms}
+    chunks = [range(start, min(n, start + chunk_size)) for start in range(0, n, chunk_size)]
     time_days = None
     done = 0
-    for start in range(0, n, chunk_size):
-        indices = range(start, min(n, start + chunk_size))
-        per_arm = {}
-        for name, scenario in design.arms:
-            subjects = []
-            for k in indices:
-                sc = sample_subject(scenario, design.population, k)
-                sc = dataclasses.replace(sc, simulation=dataclasses.replace(sc.simulation, output_interval_days=interval))
-                subjects.append(sc)
-            per_arm[name] = subjects
-        targeted = [set().union(*(set(b.lesion_ids) for arm in per_arm.values() for b in arm[j].radiotherapy))
-                    for j in range(len(indices))]
-        for name, scenarios in per_arm.items():
-            results = simulate_many(scenarios)
-            for j, (k, result) in enumerate(zip(indices, results, strict=True)):
-                records[name].append(evaluate(result, design, k, targeted[j]))
-                if time_days is None:
-                    time_days = result.trajectory.time
-                for lk, les in enumerate(result.subject.lesions):
-                    if not les.occult and (design.species == "mouse" or design.arms[0][1].patient.lesions):
-                        series[name].setdefault(les.id, []).append(result.trajectory.volume_mm3[:, lk])
-        done += len(indices)
+
+    def collect(result):
+        nonlocal time_days, done
+        chunk_records, chunk_series, t, count = result
+        for arm in records:
+            records[arm].extend(chunk_records[arm])
+            for lid, volumes in chunk_series[arm].items():
+                series[arm].setdefault(lid, []).extend(volumes)
+        time_days = t if time_days is None else time_days
+        done += count
         if progress is not None:
             progress(done, n)
+
+    if workers > 1 and len(chunks) > 1:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            for result in pool.map(_run_chunk, [design] * len(chunks), chunks, [interval] * len(chunks)):
+                collect(result)
+    else:
+        for chunk in chunks:
+            collect(_run_chunk(design, chunk, interval))
     return TrialRun(design=design, records=records, time_days=time_days, lesion_series=series)
+
+
+def _run_chunk(design: TrialDesign, indices: range, interval: float):
+    per_arm = {}
+    for name, scenario in design.arms:
+        subjects = []
+        for k in indices:
+            sc = sample_subject(scenario, design.population, k)
+            sc = dataclasses.replace(sc, simulation=dataclasses.replace(sc.simulation, output_interval_days=interval))
+            subjects.append(sc)
+        per_arm[name] = subjects
+    targeted = [set().union(*(set(b.lesion_ids) for arm in per_arm.values() for b in arm[j].radiotherapy))
+                for j in range(len(indices))]
+    keep_series = design.species == "mouse" or bool(design.arms[0][1].patient.lesions)
+    chunk_records = {name: [] for name in per_arm}
+    chunk_series: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name in per_arm}
+    time_days = None
+    for name, scenarios in per_arm.items():
+        for j, (k, result) in enumerate(zip(indices, simulate_many(scenarios), strict=True)):
+            chunk_records[name].append(evaluate(result, design, k, targeted[j]))
+            time_days = result.trajectory.time if time_days is None else time_days
+            if keep_series:
+                for lk, les in enumerate(result.subject.lesions):
+                    if not les.occult:
+                        chunk_series[name].setdefault(les.id, []).append(result.trajectory.volume_mm3[:, lk])
+    return chunk_records, chunk_series, time_days, len(indices)
 
 
 def _scan_indices(t: np.ndarray, every: float, duration: float) -> list[int]:
