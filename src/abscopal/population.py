@@ -102,6 +102,13 @@ def parse_population(raw: Mapping | None, species: str, *, size: int | None = No
     return PopulationSpec(size=n, seed=s, lesion_count=count, lesion_sites=sites, tumour_mix=mix)
 
 
+@cache
+def p53_prevalence(species: str) -> dict[str, float]:
+    """Fraction of TP53-mutant patients per tumour type (``[p53_mutant_fraction]`` of the population file)."""
+    table = _read(f"populations/{species}.toml").get("p53_mutant_fraction", {})
+    return {name: entry.value for name, entry in parse_entries(table, f"populations/{species}.toml").items()}
+
+
 def _lognormal_factor(rng: np.random.Generator, cv: float) -> float:
     sigma = math.sqrt(math.log(1.0 + cv * cv))
     return math.exp(sigma * rng.standard_normal() - 0.5 * sigma * sigma)
@@ -148,7 +155,14 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
     pdl1 = patient.pdl1_tps
     if pdl1 is None:  # own stream: fixing PD-L1 (a subgroup) leaves every other draw of subject k unchanged
         pdl1 = _pdl1(pset["pdl1_tps"].value, z_varied["antigenicity"], pop, np.random.default_rng([spec.seed, k, 8]))
-    new_patient = Patient(lesions=tuple(lesions), alc_per_ul=alc, weight_kg=weight, bsa_m2=patient.bsa_m2, pdl1_tps=pdl1, tmb_per_mb=tmb)
+    p53 = None
+    prevalence = p53_prevalence(species).get(tumour)
+    if prevalence is not None:  # own stream (seed, k, 53)
+        p53 = bool(np.random.default_rng([spec.seed, k, 53]).random() < prevalence)
+        if p53 and "alpha" not in fixed:
+            overrides = [(n, str(float(v) * pop["p53_alpha_factor"])) if n == "alpha" else (n, v) for n, v in overrides]
+    new_patient = Patient(lesions=tuple(lesions), alc_per_ul=alc, weight_kg=weight, bsa_m2=patient.bsa_m2, pdl1_tps=pdl1,
+                          tmb_per_mb=tmb, p53_mutant=p53)
     radiotherapy = tuple(b for b in (_resolve_block(b, lesions) for b in scenario.radiotherapy) if b is not None)
     simulation = dataclasses.replace(scenario.simulation, seed=spec.seed)
     return dataclasses.replace(scenario, tumour=tumour, patient=new_patient, overrides=tuple(overrides),

@@ -31,6 +31,7 @@ def test_trial_json_has_the_contract_keys_with_intervals(name, size):
     assert "treatment decisions" in data["notice"]
     for arm in data["arms"]:
         assert ARM <= set(arm) and arm["n"] == size
+        assert set(arm["orr_irecist"]) == R
         for rate in (arm["orr"]["overall"], arm["orr"]["in_field"], arm["orr"]["out_of_field"], arm["abscopal_rate"]):
             assert set(rate) == R
             if rate["rate"] is not None:

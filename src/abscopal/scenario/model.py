@@ -24,6 +24,7 @@ class Patient:
     bsa_m2: float | None = None
     pdl1_tps: float | None = None
     tmb_per_mb: float | None = None
+    p53_mutant: bool | None = None  # drawn in populations (not a scenario key)
 
 
 @dataclass(frozen=True)

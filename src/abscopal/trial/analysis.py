@@ -90,6 +90,8 @@ def arm_summary(run: TrialRun, arm: str) -> dict:
         "name": arm,
         "n": len(records),
         "orr": {"overall": _rate(records, "overall"), "in_field": _rate(records, "in_field"), "out_of_field": _rate(records, "out_of_field")},
+        "orr_irecist": st.wilson_interval(sum(r.get("overall_irecist") in ("iCR", "iPR") for r in ok),
+                                          sum(r.get("overall_irecist") not in (None, "NE") for r in ok)),
         "abscopal_rate": _bool_rate(records, "abscopal"),
         "complete_response_rate": st.wilson_interval(sum(r.get("overall") == "CR" for r in ok),
                                                      sum(r.get("overall") not in (None, "NE") for r in ok)),

@@ -20,6 +20,7 @@ COVARIATES = {
     "n_lesions": "number of lesions",
     "pdl1_tps": "PD-L1 TPS",
     "tmb": "TMB (/Mb)",
+    "p53_mutant": "TP53 mutant",
 }
 
 

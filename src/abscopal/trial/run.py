@@ -122,6 +122,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     record = {
         "subject": k, "status": tr.status, "tumour": sc.tumour, "n_lesions": len(baseline),
         "baseline_alc": float(tr.alc[0]), "pdl1_tps": sc.patient.pdl1_tps, "tmb": sc.patient.tmb_per_mb,
+        "p53_mutant": sc.patient.p53_mutant,
         "baseline_sum_diameters_mm": float(sum(diameter_from_volume(sub.lesions[i].volume_mm3) for i in baseline)),
         "alc_nadir": float(np.nanmin(tr.alc)) if tr.status == "ok" else None,
     }
@@ -164,6 +165,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     if is_human and scans:
         overall = recist.assess(tracks(baseline), disappearance_mm=dmm, new_lesion_scan=new_scan)
         record["overall"] = read(overall)
+        record["overall_irecist"] = recist.assess_irecist(tracks(baseline), disappearance_mm=dmm, new_lesion_scan=new_scan).best
         record["in_field"] = read(recist.assess(tracks(in_field), disappearance_mm=dmm, use_non_targets=False)) if in_field else None
         out = recist.assess(tracks(out_field), disappearance_mm=dmm, use_non_targets=False) if out_field else None
         record["out_of_field"] = read(out) if out is not None else None
@@ -172,7 +174,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
         record["pfs_event"] = progression is not None
         record["os_day"], record["os_event"] = _overall_survival(tr, design, k)
     else:
-        for key in ("overall", "in_field", "out_of_field", "pfs_day", "pfs_event", "os_day", "os_event"):
+        for key in ("overall", "overall_irecist", "in_field", "out_of_field", "pfs_day", "pfs_event", "os_day", "os_event"):
             record[key] = None
         out = None
     if out_field:
