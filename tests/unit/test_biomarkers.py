@@ -43,3 +43,9 @@ def test_biomarker_table_rows():
     assert rows["baseline_alc"]["auc"] > 0.5 and rows["baseline_alc"]["n"] == 60
     assert rows["n_lesions"]["auc"] == pytest.approx(0.5)
     assert rows["baseline_alc"]["logistic"]["note"] == "perfect separation"
+
+
+def test_quasi_complete_separation_gives_no_odds_ratio():
+    x = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], float)
+    y = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], bool)  # every responder is in group 1
+    assert logistic_per_sd(x, y)["odds_ratio_per_sd"] is None

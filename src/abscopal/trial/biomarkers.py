@@ -66,6 +66,9 @@ def logistic_per_sd(x, y) -> dict:
         beta += step
         if np.max(np.abs(step)) < 1e-10:
             break
+    if not np.all(np.isfinite(beta)) or abs(beta[1]) > 10.0:
+        # quasi-complete separation (e.g. a binary covariate with no responder in one group): no finite estimate
+        return {"odds_ratio_per_sd": None, "ci_low": None, "ci_high": None, "p": None, "note": "separation"}
     cov = np.linalg.inv(hessian)
     se = math.sqrt(cov[1, 1])
     z = stats.norm.ppf(0.975)
