@@ -112,6 +112,35 @@ def cmd_trial(args) -> int:
     return _run_trial_like(args, cohort=False)
 
 
+def cmd_validate(args) -> int:
+    import time
+
+    from .validation.suite import run_targets, validation_json
+
+    stream = sys.stderr if args.json == "-" else sys.stdout
+    start = time.perf_counter()
+
+    def progress(done, total, name):
+        print(f"[{done}/{total}] {name}", file=sys.stderr)
+
+    results = run_targets(args.ids or None, fast=args.fast, progress=progress)
+    seconds = time.perf_counter() - start
+    data = validation_json(results)
+    print(f"{'target':<50}{'kind':<12}{'result':<14}simulated", file=stream)
+    for row in data["targets"]:
+        result = {True: "pass", False: "FAIL", None: "out of scope"}[row["passed"]]
+        sim = ", ".join(f"{k}={v:.3g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in row["simulated"].items())
+        print(f"{row['id']:<50}{row['kind']:<12}{result:<14}{sim[:120]}", file=stream)
+    print(f"passed {data['passed']} of {data['total']} encoded targets ({data['out_of_scope']} out of scope) in {seconds:.0f} s",
+          file=stream)
+    _write_json(data, args.json)
+    if args.docs:
+        from .validation.docs import write_docs
+
+        print(f"wrote {write_docs(results, Path(args.docs), seconds)}", file=stream)
+    return EXIT_OK
+
+
 def cmd_dose(args) -> int:
     from .radiobiology import bed, eqd2, parse_scheme
     from .units import to_canonical
@@ -198,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--power", action="store_true", help="add power by resampling independent groups")
             p.add_argument("--power-n", type=int, help="subjects per arm for --power (default: the population size)")
         p.set_defaults(func=func)
+    p = sub.add_parser("validate", help="the literature validation suite: one row per published target")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
+    p.add_argument("--fast", action="store_true", help="only the fast subset (the one CI runs)")
+    p.add_argument("--docs", help="write DIR/validation.md and DIR/validation/*.png")
+    p.set_defaults(func=cmd_validate)
     p = sub.add_parser("dose", help="BED and EQD2 of a fractionation scheme, e.g. '8 Gy x 3'")
     p.add_argument("scheme")
     p.add_argument("--alpha-beta", default="10 Gy")
