@@ -167,7 +167,7 @@ def subject_from_scenario_kosinsky(scenario, values: dict[str, float] | None = N
     ``values`` replaces parameter values by name (canonical units of ``UNITS``), e.g. an individual
     ``S_L`` drawn from the paper's random effect.
     """
-    from ..model.subject import LesionSpec, drug_amount_mg
+    from ..model.subject import LesionSpec, drug_event_table
 
     check_scenario(scenario)
     params = kosinsky_parameters()
@@ -191,14 +191,7 @@ def subject_from_scenario_kosinsky(scenario, values: dict[str, float] | None = N
             rt_events[day] = rt_events.get(day, 0.0) + block.dose_per_fraction_gy
     weight = patient.weight_kg or readout["body_weight"]
     bsa = patient.bsa_m2 or readout["body_surface_area"]
-    drug_events: dict[float, dict[str, float]] = {}
-    for regimen in scenario.drugs:
-        amount = drug_amount_mg(regimen, scenario.species, weight, bsa)
-        if amount <= 0:
-            continue
-        for day in regimen.days:
-            slot = drug_events.setdefault(day, {})
-            slot[regimen.agent] = slot.get(regimen.agent, 0.0) + amount
+    drug_events = drug_event_table(scenario, weight, bsa)
     return KosinskySubject(
         species=scenario.species, tumour=scenario.tumour, lesions=lesions, values=merged,
         agents=sorted({r.agent for r in scenario.drugs}), rt_events=rt_events, drug_events=drug_events,

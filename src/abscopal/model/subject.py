@@ -86,6 +86,19 @@ def drug_amount_mg(regimen: DrugRegimen, species: str, weight_kg: float, bsa_m2:
     return amount
 
 
+def drug_event_table(scenario: Scenario, weight_kg: float, bsa_m2: float) -> dict[float, dict[str, float]]:
+    """time -> agent -> mg into the dosing compartment (doses on one day add; zero doses add no event)."""
+    events: dict[float, dict[str, float]] = {}
+    for regimen in scenario.drugs:
+        amount = drug_amount_mg(regimen, scenario.species, weight_kg, bsa_m2)
+        if amount <= 0:
+            continue
+        for day in regimen.days:
+            slot = events.setdefault(day, {})
+            slot[regimen.agent] = slot.get(regimen.agent, 0.0) + amount
+    return events
+
+
 def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject:
     species = scenario.species
     values, pset = parameter_values(species, scenario.tumour, scenario.overrides)
@@ -117,14 +130,7 @@ def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject
     alc0 = (patient.alc_per_ul or values["alc_baseline"]) * host_mod.alc_fraction(scenario.host_immune, values)
     rt_events = _rt_events(scenario, lesions, values, site_table, mechanisms["lymphocyte_kill"])
     agents = sorted({r.agent for r in scenario.drugs})
-    drug_events: dict[float, dict[str, float]] = {}
-    for regimen in scenario.drugs:
-        amount = drug_amount_mg(regimen, species, weight, bsa)
-        if amount <= 0:
-            continue
-        for day in regimen.days:
-            slot = drug_events.setdefault(day, {})
-            slot[regimen.agent] = slot.get(regimen.agent, 0.0) + amount
+    drug_events = drug_event_table(scenario, weight, bsa)
     return Subject(
         species=species, tumour=scenario.tumour, lesions=lesions, values=values, sites=site_values,
         mechanisms=mechanisms, host=scenario.host_immune, agents=agents, rt_events=rt_events,

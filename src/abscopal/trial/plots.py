@@ -106,7 +106,7 @@ def forest(rows: list[dict], out: Path, footer: str) -> Path:
     return _save(fig, out / "forest_biomarkers.png", footer)
 
 
-def group_curves(summary: dict, out: Path, footer: str) -> Path:
+def group_curves(summary: dict, out: Path, footer: str, *, name: str = "group_curves.png", title: str = "") -> Path:
     arms = summary["arms"]
     lesion_ids = sorted({lid for arm in arms for lid in arm.get("lesions", {})})
     fig, axes = plt.subplots(1, max(1, len(lesion_ids)), figsize=(5 * max(1, len(lesion_ids)), 4), squeeze=False)
@@ -115,9 +115,9 @@ def group_curves(summary: dict, out: Path, footer: str) -> Path:
             les = arm.get("lesions", {}).get(lid)
             if les:
                 ax.plot(les["time_days"], les["mean_volume_mm3"], label=arm["name"])
-        ax.set_title(f"{lid}: group mean volume", fontsize=9)
+        ax.set_title(f"{title}{lid}: group mean volume", fontsize=8)
         ax.set_xlabel("day")
         ax.set_ylabel("volume (mm^3)")
         ax.legend(fontsize=7)
     fig.subplots_adjust(bottom=0.2)
-    return _save(fig, out / "group_curves.png", footer)
+    return _save(fig, out / name, footer)

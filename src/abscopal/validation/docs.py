@@ -4,34 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from ..vocabulary import NOTICE  # noqa: E402
-
 
 def _figure(result, folder: Path) -> str | None:
+    from ..trial.plots import group_curves
+
     summary = result.summary
     if summary is None or not any("lesions" in arm for arm in summary["arms"]):
         return None
-    lesion_ids = sorted({lid for arm in summary["arms"] for lid in arm.get("lesions", {})})
-    fig, axes = plt.subplots(1, len(lesion_ids), figsize=(5 * len(lesion_ids), 3.8), squeeze=False)
-    for ax, lid in zip(axes[0], lesion_ids, strict=True):
-        for arm in summary["arms"]:
-            les = arm.get("lesions", {}).get(lid)
-            if les:
-                ax.plot(les["time_days"], les["mean_volume_mm3"], label=arm["name"])
-        ax.set_title(f"{result.target.id}: {lid} (group mean)", fontsize=8)
-        ax.set_xlabel("day")
-        ax.set_ylabel("volume (mm^3)")
-        ax.legend(fontsize=6)
-    fig.text(0.01, 0.005, NOTICE, fontsize=6, color="0.35")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    path = folder / f"{result.target.id}.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    path = group_curves(summary, folder, result.target.citation, name=f"{result.target.id}.png", title=f"{result.target.id}: ")
     return path.name
 
 
