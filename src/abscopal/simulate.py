@@ -154,13 +154,21 @@ def _round(values, digits: int = 8):
 
 
 def provenance(scenario: Scenario, subject: Subject) -> dict:
+    import hashlib
+    from importlib import resources
+
     from .parameters import load_parameter_set
 
-    pset = load_parameter_set(scenario.species, scenario.tumour)
+    if scenario.model == "Kosinsky2018":  # the reference model's own parameter table
+        text = resources.files("abscopal.parameters").joinpath("models", "kosinsky2018.toml").read_text()
+        parameter_set = f"Kosinsky2018@{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    else:
+        pset = load_parameter_set(scenario.species, scenario.tumour)
+        parameter_set = f"{pset.name}@{pset.sha256[:12]}"
     return {
         "version": __version__,
         "model": scenario.model,
-        "parameter_set": f"{pset.name}@{pset.sha256[:12]}",
+        "parameter_set": parameter_set,
         "scenario_sha256": scenario.sha256,
         "seed": scenario.simulation.seed,
     }
