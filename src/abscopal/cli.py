@@ -91,7 +91,7 @@ def _run_trial_like(args, *, cohort: bool) -> int:
     result["provenance"] = {"version": __version__, "model": first.model, "parameter_set": f"{pset.name}@{pset.sha256[:12]}",
                             "scenario_sha256": design.sha256, "seed": design.population.seed}
     result["notice"] = NOTICE
-    records = [r for r in run.records[design.arms[-1][0]]]
+    records = run.records[design.arms[-1][0]]
     biomarkers = biomarker_table(records) if any(r.get("abscopal") is not None for r in records) else []
     if biomarkers:
         result["biomarkers"] = {"arm": design.arms[-1][0], "outcome": "abscopal", "rows": biomarkers}

@@ -26,7 +26,6 @@ from .suppression import suppression_target
 from .trafficking import infiltration_rate
 
 T = {name: k for k, name in enumerate(TARGETS)}
-SITE_KEYS = ("tumour_perfusion",)
 
 
 class Batch:

@@ -32,6 +32,16 @@ def lymphocyte_survival(dose: float, alpha: float, beta: float) -> float:
     return math.exp(-alpha * dose - beta * dose * dose)
 
 
+def blood_exposure(dose: float, field_cm3: float, beam_on_min: float, site: dict[str, float], blood_ml: float,
+                   modality_factor: float = 1.0) -> tuple[float, float]:
+    """(fraction of circulating blood exposed, mean dose of the exposed blood in Gy) for one fraction."""
+    in_field_blood = site["blood_volume_fraction"] * field_cm3
+    exposed = in_field_blood + site["tissue_perfusion"] * field_cm3 * beam_on_min
+    fraction_exposed = min(1.0, exposed / blood_ml)
+    blood_dose = dose * modality_factor * in_field_blood / exposed if exposed > 0 else 0.0
+    return fraction_exposed, blood_dose
+
+
 def fraction_effect(
     dose: float,
     field_cm3: float,
@@ -42,11 +52,7 @@ def fraction_effect(
 ) -> FractionEffect:
     """Effects of one fraction on circulating, resident and marrow lymphocytes (state-independent)."""
     alpha, beta = species["lymphocyte_alpha"], species["lymphocyte_beta"]
-    blood_ml = species["blood_volume_ml"]
-    in_field_blood = site["blood_volume_fraction"] * field_cm3
-    exposed = in_field_blood + site["tissue_perfusion"] * field_cm3 * beam_on_min
-    fraction_exposed = min(1.0, exposed / blood_ml)
-    blood_dose = dose * modality_factor * in_field_blood / exposed if exposed > 0 else 0.0
+    fraction_exposed, blood_dose = blood_exposure(dose, field_cm3, beam_on_min, site, species["blood_volume_ml"], modality_factor)
     blood_survival = 1.0 - fraction_exposed * (1.0 - lymphocyte_survival(blood_dose, alpha, beta))
     killed_in_field = 1.0 - lymphocyte_survival(dose, alpha, beta)
     resident = min(1.0, site["lymphocyte_density"] * field_cm3)

@@ -13,7 +13,6 @@ from . import host as host_mod
 from .declarations import parameter_declarations, site_declarations
 from .lymphocytes import fraction_effect, lymphocyte_survival
 from .occult import draw_occult
-from .radiation import covered_survival
 
 SITE_UNITS = {p.name: p.unit for p in site_declarations().values()}
 
@@ -178,8 +177,3 @@ def _rt_events(scenario: Scenario, lesions, values, site_table, lymphocyte_kill:
                 event.blood_factor *= effect.blood_survival
                 event.marrow_factor *= effect.marrow_factor
     return events
-
-
-def tumour_survival_for(subject: Subject, k: int, dose: float, coverage: float) -> float:
-    v = subject.values
-    return covered_survival(dose, coverage, v["alpha"], v["alpha_beta"], v["hypoxic_fraction"], v["oer"])

@@ -59,7 +59,7 @@ def _lesion_curves(run: TrialRun, arm: str) -> dict:
     if not series:
         return {}
     t = run.time_days
-    records = [r for r in run.records[arm]]
+    records = run.records[arm]
     out = {}
     endpoints = [r.get("endpoint_day") for r in records]
     for lid, volumes in series.items():

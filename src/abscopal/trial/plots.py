@@ -21,36 +21,36 @@ def _save(fig, path: Path, footer: str) -> Path:
     return path
 
 
-def waterfall(run, out: Path, footer: str) -> Path:
+def _arm_panels(run, xlabel: str, ylabel: str):
+    """One panel per arm with the RECIST PR (-30%) and PD (+20%) lines: returns the figure and (axis, arm) pairs."""
     arms = list(run.records)
     fig, axes = plt.subplots(1, len(arms), figsize=(4.5 * len(arms), 4), sharey=True, squeeze=False)
     for ax, arm in zip(axes[0], arms, strict=True):
-        changes = np.sort([r["best_sum_change_pct"] for r in run.records[arm] if r.get("best_sum_change_pct") is not None])[::-1]
-        colours = ["tab:green" if c <= -30 else ("tab:red" if c >= 20 else "0.6") for c in changes]
-        ax.bar(np.arange(len(changes)), changes, color=colours, width=1.0)
         ax.axhline(-30, color="k", ls=":", lw=0.8)
         ax.axhline(20, color="k", ls=":", lw=0.8)
         ax.set_title(arm, fontsize=9)
-        ax.set_xlabel("subjects")
-    axes[0][0].set_ylabel("best change in sum of diameters (%)")
+        ax.set_xlabel(xlabel)
+    axes[0][0].set_ylabel(ylabel)
     fig.subplots_adjust(bottom=0.2)
+    return fig, list(zip(axes[0], arms, strict=True))
+
+
+def waterfall(run, out: Path, footer: str) -> Path:
+    fig, panels = _arm_panels(run, "subjects", "best change in sum of diameters (%)")
+    for ax, arm in panels:
+        changes = np.sort([r["best_sum_change_pct"] for r in run.records[arm] if r.get("best_sum_change_pct") is not None])[::-1]
+        colours = ["tab:green" if c <= -30 else ("tab:red" if c >= 20 else "0.6") for c in changes]
+        ax.bar(np.arange(len(changes)), changes, color=colours, width=1.0)
     return _save(fig, out / "waterfall.png", footer)
 
 
 def spider(run, out: Path, footer: str, max_lines: int = 60) -> Path:
-    arms = list(run.records)
-    fig, axes = plt.subplots(1, len(arms), figsize=(4.5 * len(arms), 4), sharey=True, squeeze=False)
-    for ax, arm in zip(axes[0], arms, strict=True):
+    fig, panels = _arm_panels(run, "day", "change in sum of diameters (%)")
+    for ax, arm in panels:
         for r in run.records[arm][:max_lines]:
             if r.get("sum_change_pct_by_scan"):
                 days, changes = zip(*r["sum_change_pct_by_scan"], strict=True)
                 ax.plot([0, *days], [0, *changes], lw=0.7, alpha=0.6)
-        ax.axhline(-30, color="k", ls=":", lw=0.8)
-        ax.axhline(20, color="k", ls=":", lw=0.8)
-        ax.set_title(arm, fontsize=9)
-        ax.set_xlabel("day")
-    axes[0][0].set_ylabel("change in sum of diameters (%)")
-    fig.subplots_adjust(bottom=0.2)
     return _save(fig, out / "spider.png", footer)
 
 

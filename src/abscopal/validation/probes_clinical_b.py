@@ -22,15 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.subject import SITE_UNITS
-from ..parameters import load_parameter_set
-from .probes import blood_exposed_fraction, lq_parameter
-
-
-def _site(species: str, site: str):
-    pset = load_parameter_set(species, "nsclc" if species == "human" else "ct26")
-    site_vals = {name: entry.to(SITE_UNITS[name]) for name, entry in pset.sites[site].items()}
-    return pset, site_vals
+from ..model.lymphocytes import blood_exposure
+from .probes import blood_exposed_fraction, course_setup, lq_parameter
 
 
 def cumulative_blood_exposed_fraction(species: str = "human", site: str = "brain", beam_on_s: float = 60.0,
@@ -41,14 +34,8 @@ def cumulative_blood_exposed_fraction(species: str = "human", site: str = "brain
 
 def mean_blood_dose(species: str = "human", site: str = "brain", dose_gy: float = 2.0, fractions: int = 30,
                     beam_on_s: float = 60.0, field_cm3: float | None = None, modality: str = "photon") -> float:
-    pset, site_vals = _site(species, site)
-    field = field_cm3 if field_cm3 is not None else site_vals["default_field_size"]
-    blood_ml = pset["blood_volume"].to("L") * 1000.0
-    factor = pset["proton_blood_dose_factor"].value if modality == "proton" else 1.0
-    in_field_blood = site_vals["blood_volume_fraction"] * field
-    exposed = in_field_blood + site_vals["tissue_perfusion"] * field * beam_on_s / 60.0
-    f_exp = min(1.0, exposed / blood_ml)
-    d_b = dose_gy * factor * in_field_blood / exposed if exposed > 0 else 0.0
+    _, site_vals, field, blood_ml, factor = course_setup(species, site, field_cm3, modality)
+    f_exp, d_b = blood_exposure(dose_gy, field, beam_on_s / 60.0, site_vals, blood_ml, factor)
     return float(int(fractions) * f_exp * d_b)
 
 
