@@ -10,20 +10,17 @@ import numpy as np
 
 from ..agents import get_agent
 from ..agents.library import TARGETS
+from . import _generated as generated
+from . import codegen
 from . import host as host_mod
 from .declarations import PARAMETERS
-from .growth import gompertz_constant, specific_growth, stroma_target
-from .immunogenic_death import antigen_uptake
-from .interferon import danger_signal, trex1_induction
-from .killing import engaged_pdl1, kill_rate_per_cell, pdl1_target, til_proliferation
+from .equations import EVENT_DATA
+from .growth import gompertz_constant, stroma_target
+from .interferon import trex1_induction
 from .lymphocytes import lymphocyte_survival
-from .pharmacokinetics import combine_by_target, occupancy, pk_derivatives
-from .priming import expansion_fraction
 from .radiation import covered_survival
 from .state import Layout
 from .subject import Subject
-from .suppression import suppression_target
-from .trafficking import infiltration_rate
 
 T = {name: k for k, name in enumerate(TARGETS)}
 
@@ -51,6 +48,7 @@ class Batch:
         self._parameters()
         self._agents()
         self._events()
+        self._event_parameters = codegen.event_parameters()
 
     # ------------------------------------------------------------------ parameters
     def _parameters(self):
@@ -69,10 +67,18 @@ class Batch:
         p.tumour_perfusion = perf
         flag = {name: np.array([[1.0 if s.mechanisms[name] else 0.0] for s in self.subjects]) for name in self.subjects[0].mechanisms}
         p.flags = SimpleNamespace(**flag)
+        for name, value in flag.items():
+            setattr(p, f"flag_{name}", value)
         p.immune_on = np.array([[host_mod.immune_factor(s.host)] for s in self.subjects])
         p.icd_radiation_eff = np.where(flag["immunogenic_death"] > 0, p.icd_radiation, p.icd_basal)
         p.suppression_on = flag["suppression"]
         p.alc0 = np.array([[s.alc0] for s in self.subjects])
+        volumes = np.ones((S, L))
+        for i, s in enumerate(self.subjects):
+            for k, les in enumerate(s.lesions):
+                volumes[i, k] = les.volume_mm3
+        # the given size is the measured volume: cells plus stroma
+        p.initial_cells = volumes * p.cell_density * (1.0 - p.stromal_fraction)
         self.p = p
 
     def _agents(self):
@@ -94,8 +100,11 @@ class Batch:
             k.ec50[a] = agent.value("ec50")
             k.treg[a] = agent.treg_depletion
             targets[a, T[agent.target]] = 1.0
+        for t, name in enumerate(TARGETS):
+            setattr(k, f"target_{name}", targets[:, t].copy())
         self.k = k
         self.target_matrix = targets
+        self.offsets = SimpleNamespace(**codegen.state_offsets(self.L, A))
 
     # ------------------------------------------------------------------ events
     def _events(self):
@@ -155,14 +164,10 @@ class Batch:
         lay, p = self.layout, self.p
         y = np.zeros((S, lay.size))
         active = np.zeros((S, L))
-        cells = np.ones((S, L))
         for i, s in enumerate(self.subjects):
             for k, les in enumerate(s.lesions):
-                cells[i, k] = les.volume_mm3 * s.values["cell_density"]
                 active[i, k] = 1.0 if les.appears_day is None or les.appears_day <= 0 else 0.0
-        # the given size is the measured volume: cells plus stroma
-        cells = cells * (1.0 - p.stromal_fraction)
-        self.initial_cells = cells
+        cells = self.initial_cells = p.initial_cells
         y[:, lay.lesion("log_cells")] = np.log(cells)
         y[:, lay.lesion("stroma")] = stroma_target(cells / p.cell_density, p)
         y[:, lay.lesion("effectors")] = p.effector_ratio_baseline * cells * p.immune_on * active
@@ -175,88 +180,37 @@ class Batch:
         return y, active
 
     # ------------------------------------------------------------------ dynamics
-    def occupancies(self, y):
-        lay = self.layout
-        central = y[:, lay.drug("central")]
-        occ = occupancy(np.maximum(central, 0.0), self.k) if self.A else np.zeros((y.shape[0], 0))
-        by_target = combine_by_target(occ, self.target_matrix) if self.A else np.zeros((y.shape[0], len(TARGETS)))
-        return occ, by_target
-
     def rhs(self, t, y, active):
-        lay, p, fl = self.layout, self.p, self.p.flags
-        dy = np.empty_like(y)
-        cells = np.exp(y[:, lay.lesion("log_cells")]) * active
-        doomed = y[:, lay.lesion("doomed")]
-        effectors = y[:, lay.lesion("effectors")]
-        pdl1 = y[:, lay.lesion("pdl1")]
-        supp = y[:, lay.lesion("suppression")]
-        ifn = y[:, lay.lesion("ifn")]
-        trex1 = y[:, lay.lesion("trex1")]
-        dc = y[:, lay.lesion("dc")]
-        node = y[:, lay.lesion("node")]
-        primed = y[:, lay.systemic("primed")][:, None]
-        blood = y[:, lay.systemic("blood_effectors")][:, None]
-        alc = y[:, lay.systemic("alc")][:, None]
-        marrow = y[:, lay.systemic("marrow")][:, None]
-        dc_abundance = y[:, lay.systemic("dc_abundance")][:, None]
+        """Derivatives of all subjects (generated from equations.py)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return generated.rhs_numpy(y, active, self.p, self.k, self.offsets, self.L, self.A)
 
-        occ, o = self.occupancies(y)
-        o_t = lambda name: o[:, T[name]][:, None]  # noqa: E731
-        treg_depletion = (-np.expm1(np.log1p(-np.minimum(occ * self.k.treg, 1 - 1e-15)).sum(axis=1, keepdims=True))
-                          if self.A else np.zeros((y.shape[0], 1))) * fl.ctla4
+    def compiled_inputs(self) -> dict[str, np.ndarray]:
+        """Flat arrays for the compiled engine (engine/compiled.py), in the order of _generated.py."""
+        y0, active = self.initial_state()
+        p, k = self.p, self.k
+        S, L, A = self.S, self.L, self.A
+        par = np.ascontiguousarray(np.column_stack([np.broadcast_to(getattr(p, name), (S, 1))[:, 0]
+                                                    for name in generated.PARAMETERS]))
+        lpar = np.ascontiguousarray(np.stack([np.broadcast_to(getattr(p, name), (S, L)) for name in generated.LESION_PARAMETERS],
+                                             axis=1))
+        apar = np.ascontiguousarray(np.array([getattr(k, name) for name in generated.AGENT_PARAMETERS], dtype=float)
+                                    .reshape(len(generated.AGENT_PARAMETERS), A))
+        offsets_map = codegen.state_offsets(L, A)
+        E = self.E
 
-        total = cells + doomed
-        volume = total / p.cell_density
-        ratio = effectors / np.maximum(total, 1e-9)
-        engaged = engaged_pdl1(pdl1, o_t("pd1"), o_t("pdl1"), fl.pd1_axis)
-        kill = kill_rate_per_cell(ratio, engaged, supp, p) * p.immune_on
-        growth = specific_growth(cells, doomed, p)
-        dy[:, lay.lesion("log_cells")] = (growth - kill - p.natural_death_rate) * active
-        dy[:, lay.lesion("doomed")] = -p.doomed_clearance_rate * doomed
-        dy[:, lay.lesion("stroma")] = p.stroma_remodel_rate * (stroma_target(volume, p) - y[:, lay.lesion("stroma")]) * active
+        def stack(names, shape):
+            if not names:
+                return np.zeros((S, E, 0) + shape)
+            return np.ascontiguousarray(np.stack([getattr(self, name).astype(float).reshape((S, E) + shape) for name in names], axis=2))
 
-        uptake = antigen_uptake(cells, doomed, kill, p) * active
-        danger = danger_signal(ifn, o_t("tlr3"), p)
-        dy[:, lay.lesion("dc")] = p.dc_turnover_rate * (dc_abundance * uptake * danger - dc)
-
-        stimulation = dc * node
-        burden = (volume * active).sum(axis=1, keepdims=True)
-        systemic = 1.0 + fl.suppression * burden / p.systemic_suppression_burden
-        priming_in = (p.priming_rate * (alc / p.alc_reference) ** p.alc_priming_exponent
-                      * (1.0 + p.ctla4_priming_gain * o_t("ctla4") * fl.ctla4)
-                      * stimulation.sum(axis=1, keepdims=True) * fl.priming * p.immune_on / systemic)
-        costim = p.il2_expansion_gain * o_t("il2") + p.ox40_expansion_gain * o_t("ox40") + p.cd137_expansion_gain * o_t("cd137")
-        f = expansion_fraction(costim, p)
-        dy[:, lay.systemic("primed")] = (priming_in - p.node_egress_rate * (1.0 - f) * primed)[:, 0]
-
-        entry = infiltration_rate(volume, p) * active
-        if not np.all(fl.trafficking):
-            share_total = stimulation.sum(axis=1, keepdims=True)
-            n_active = np.maximum(active.sum(axis=1, keepdims=True), 1.0)
-            share = np.where(share_total > 0, stimulation / np.where(share_total > 0, share_total, 1.0), active / n_active)
-            local = entry.sum(axis=1, keepdims=True) * share
-            entry = np.where(fl.trafficking > 0, entry, local)
-        influx = entry * blood
-        dy[:, lay.systemic("blood_effectors")] = (p.node_egress_rate * primed - p.blood_effector_death_rate * blood
-                                                  - influx.sum(axis=1, keepdims=True))[:, 0]
-        proliferation = til_proliferation(ratio, engaged, supp, p) * p.immune_on * active
-        dy[:, lay.lesion("effectors")] = influx + (proliferation - p.effector_death_rate * (1.0 + p.exhaustion_gain * engaged)) * effectors
-        dy[:, lay.lesion("pdl1")] = p.pdl1_rate * (pdl1_target(ratio, ifn, p) - pdl1)
-        doomed_fraction = doomed / np.maximum(total, 1e-30)
-        dy[:, lay.lesion("suppression")] = p.suppression_rate * (suppression_target(doomed_fraction, treg_depletion, o_t("tgfb"), p) - supp)
-        dy[:, lay.lesion("ifn")] = -p.ifn_decay_rate * ifn
-        dy[:, lay.lesion("trex1")] = -p.trex1_decay_rate * trex1
-        dy[:, lay.lesion("node")] = p.node_recovery_rate * (1.0 - node)
-        dy[:, lay.systemic("alc")] = (p.alc_recovery_rate * (marrow * p.alc0 - alc))[:, 0]
-        dy[:, lay.systemic("marrow")] = (p.marrow_recovery_rate * (1.0 - marrow))[:, 0]
-        dy[:, lay.systemic("dc_abundance")] = (p.dc_expansion_rate * (1.0 + p.flt3_dc_gain * o_t("flt3")
-                                               + p.gmcsf_dc_gain * o_t("gmcsf") - dc_abundance))[:, 0]
-        if self.A:
-            d_dep, d_cen, d_per = pk_derivatives(y[:, lay.drug("depot")], y[:, lay.drug("central")], y[:, lay.drug("peripheral")], self.k)
-            dy[:, lay.drug("depot")] = d_dep
-            dy[:, lay.drug("central")] = d_cen
-            dy[:, lay.drug("peripheral")] = d_per
-        return dy
+        return {
+            "y0": np.ascontiguousarray(y0), "active": np.ascontiguousarray(active), "par": par, "lpar": lpar, "apar": apar,
+            "offsets": np.array([offsets_map[name] for name in generated.OFFSET_ORDER], dtype=np.int64),
+            "ev_time": np.ascontiguousarray(self.ev_time), "ev_lesion": stack(generated.EVENT_LESION, (L,)),
+            "ev_systemic": stack(generated.EVENT_SYSTEMIC, ()), "ev_agent": stack(generated.EVENT_AGENT, (A,)),
+            "nonneg": self.nonnegative(),
+        }
 
     # ------------------------------------------------------------------ readout
     def nonnegative(self) -> np.ndarray:
@@ -284,38 +238,15 @@ class Batch:
 
     # ------------------------------------------------------------------ events
     def apply_events(self, y, active, rows, events):
-        """Apply event ``events[j]`` of subject ``rows[j]`` to ``y`` and ``active`` in place."""
-        lay = self.layout
+        """Apply event ``events[j]`` of subject ``rows[j]`` to ``y`` and ``active`` in place (equations.EVENT)."""
         r, e = rows, events
-        activate = self.ev_activate[r, e]
-        if activate.any():
-            act = active[r]
-            act[activate] = 1.0
-            active[r] = act
-            eff = y[r, lay.lesion("effectors")]
-            eff = np.where(activate, self.p.effector_ratio_baseline[r] * self.initial_cells[r] * self.p.immune_on[r], eff)
-            y[r, lay.lesion("effectors")] = eff
-        log_cells = y[r, lay.lesion("log_cells")]
-        cells = np.exp(log_cells) * active[r]
-        survival = self.ev_tumour_surv[r, e]
-        y[r, lay.lesion("doomed")] += cells * (1.0 - survival)
-        y[r, lay.lesion("log_cells")] = log_cells + np.log(survival)
-        y[r, lay.lesion("effectors")] *= self.ev_til_surv[r, e]
-        trex1 = y[r, lay.lesion("trex1")]
-        trex1 = trex1 + (1.0 - trex1) * self.ev_trex1[r, e]
-        y[r, lay.lesion("trex1")] = trex1
-        p = self.p
-        y[r, lay.lesion("ifn")] += p.ifn_per_gy[r] * self.ev_ifn_dose[r, e] * (1.0 - p.trex1_max_inhibition[r] * trex1)
-        node_surv = self.ev_node_surv[r, e]
-        if np.any(node_surv < 1.0):
-            stim = y[r, lay.lesion("dc")] * y[r, lay.lesion("node")]
-            total = stim.sum(axis=1)
-            killed_share = np.where(total > 0, (stim * (1.0 - node_surv)).sum(axis=1) / np.where(total > 0, total, 1.0), 0.0)
-            y[r, lay.systemic("primed")] *= 1.0 - killed_share
-            y[r, lay.lesion("node")] *= node_surv
-        y[r, lay.systemic("alc")] *= self.ev_alc[r, e]
-        y[r, lay.systemic("blood_effectors")] *= self.ev_blood[r, e]
-        y[r, lay.systemic("marrow")] *= self.ev_marrow[r, e]
-        if self.A:
-            y[r, lay.drug("depot")] += self.ev_depot[r, e]
-            y[r, lay.drug("central")] += self.ev_central[r, e]
+        ev = SimpleNamespace(**{name: getattr(self, name)[r, e] for name in EVENT_DATA})
+        ev.ev_activate = ev.ev_activate.astype(float)
+        for name, scope in EVENT_DATA.items():
+            if scope == "systemic":
+                setattr(ev, name, getattr(ev, name)[:, None])
+        p = SimpleNamespace(**{name: getattr(self.p, name)[r] for name in self._event_parameters})
+        y_rows, active_rows = y[r], active[r]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            generated.event_numpy(y_rows, active_rows, p, self.k, ev, self.offsets, self.L, self.A)
+        y[r], active[r] = y_rows, active_rows

@@ -20,12 +20,5 @@ def gompertz_constant(doubling_time, reference_volume, carrying_capacity):
     return np.log(2.0) / (doubling_time * np.log(carrying_capacity / reference_volume))
 
 
-def specific_growth(cells, doomed, p):
-    volume = np.maximum((cells + doomed) / p.cell_density, 1e-30)
-    rate = p.gompertz_a * np.log(p.carrying_capacity / volume)
-    rate = np.minimum(rate, p.max_proliferation_rate)
-    return rate * cells / (cells + p.extinction_scale)
-
-
 def stroma_target(cell_volume, p):
     return p.stromal_fraction / (1.0 - p.stromal_fraction) * cell_volume

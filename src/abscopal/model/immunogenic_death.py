@@ -6,11 +6,3 @@ death is more immunogenic than spontaneous or immune-mediated death; antigenicit
 """
 
 from __future__ import annotations
-
-
-def antigen_uptake(cells, doomed, kill_rate_per_cell, p):
-    release = p.antigenicity * (
-        p.icd_radiation_eff * p.doomed_clearance_rate * doomed
-        + p.icd_basal * (kill_rate_per_cell + p.natural_death_rate) * cells
-    )
-    return release / (release + p.antigen_half_saturation)

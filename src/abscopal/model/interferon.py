@@ -16,9 +16,3 @@ import numpy as np
 def trex1_induction(dose, threshold, hill):
     dn = np.power(np.maximum(dose, 0.0), hill)
     return dn / (dn + np.power(threshold, hill))
-
-
-def danger_signal(ifn, tlr3_occupancy, p):
-    """DC maturation signal from IFN (and a TLR3 agonist), 0..1."""
-    signal = ifn + p.ifn_basal + p.tlr3_danger_gain * tlr3_occupancy
-    return signal / (signal + p.ifn_half_maturation)

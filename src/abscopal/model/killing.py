@@ -12,21 +12,3 @@ suppression high, loss exceeds proliferation; blockade lets effectors expand unt
 
 from __future__ import annotations
 
-import numpy as np
-
-
-def engaged_pdl1(pdl1, o_pd1, o_pdl1, pd1_axis_on):
-    return pd1_axis_on * pdl1 * (1.0 - o_pd1) * (1.0 - o_pdl1)
-
-
-def kill_rate_per_cell(ratio, engaged, suppression, p):
-    return p.kill_rate * ratio / (1.0 + ratio / p.kill_saturation_ratio) * (1.0 - p.pdl1_max_inhibition * engaged) / (1.0 + suppression)
-
-
-def pdl1_target(ratio, ifn, p):
-    drive = p.pdl1_ifng_gain * ratio / (ratio + p.pdl1_ifng_half_ratio) + p.pdl1_rt_gain * ifn / (ifn + p.ifn_half_maturation)
-    return p.pdl1_baseline + (1.0 - p.pdl1_baseline) * np.minimum(drive, 1.0)
-
-
-def til_proliferation(ratio, engaged, suppression, p):
-    return p.til_proliferation_rate * (1.0 - p.pdl1_max_inhibition * engaged) / ((1.0 + suppression) * (1.0 + ratio / p.til_proliferation_half_ratio))

@@ -11,25 +11,3 @@ agent's IU per mg. Several agents on one target combine as o = 1 - prod(1 - o_a)
 """
 
 from __future__ import annotations
-
-import numpy as np
-
-
-def pk_derivatives(depot, central, peripheral, k):
-    """k: namespace of per-agent arrays ka, k10, k12, k21 (1/day)."""
-    absorbed = k.ka * depot
-    d_depot = -absorbed
-    d_central = absorbed - (k.k10 + k.k12) * central + k.k21 * peripheral
-    d_peripheral = k.k12 * central - k.k21 * peripheral
-    return d_depot, d_central, d_peripheral
-
-
-def occupancy(central, k):
-    concentration = central / k.vc
-    return concentration / (concentration + k.ec50)
-
-
-def combine_by_target(occ, target_matrix):
-    """occ (S, A), target_matrix (A, T) of 0/1 -> combined occupancy per target (S, T)."""
-    log_free = np.log1p(-np.minimum(occ, 1.0 - 1e-15)) @ target_matrix
-    return -np.expm1(log_free)

@@ -9,7 +9,3 @@ CTLA-4 competes with CD28 for CD80/86: blockade raises priming (and lowers Tregs
 """
 
 from __future__ import annotations
-
-
-def expansion_fraction(costimulation, p):
-    return p.expansion_fraction + (p.max_expansion_fraction - p.expansion_fraction) * costimulation / (1.0 + costimulation)

@@ -8,10 +8,3 @@ Systemic suppression: a large total tumour burden B expands MDSC and Tregs and l
 """
 
 from __future__ import annotations
-
-
-def suppression_target(doomed_fraction, treg_depletion, o_tgfb, p):
-    return p.suppression_on * (
-        p.suppression_baseline * (1.0 - p.treg_share * treg_depletion)
-        + p.suppression_rt_gain * doomed_fraction * (1.0 - p.tgfb_block_max * o_tgfb)
-    )

@@ -13,13 +13,3 @@ of priming (no systemic redistribution: the abscopal path is cut).
 """
 
 from __future__ import annotations
-
-import numpy as np
-
-MINUTES_PER_DAY = 1440.0
-
-
-def infiltration_rate(volume, p):
-    """Per-circulating-cell rate of entry into each lesion (1/day), shape (S, L)."""
-    size_factor = (p.perfusion_reference_volume / np.maximum(volume, 1e-9)) ** p.perfusion_size_exponent
-    return p.effector_extraction * MINUTES_PER_DAY * p.tumour_perfusion * size_factor * volume / p.blood_volume_mm3

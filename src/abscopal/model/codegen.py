@@ -1,0 +1,397 @@
+"""Code generation from the one model definition (equations.py).
+
+Two Python back-ends are produced from the same parsed equations:
+  * ``numpy``: vectorised over subjects; lesion quantities are (S, L) arrays, agent ones (S, A),
+    systemic ones (S, 1); used by the batched engine (engine/dopri.py).
+  * ``scalar``: one subject, explicit loops over lesions and agents, plain floats; compiled by numba for
+    the cohort engine (engine/compiled.py).
+The generated source is written to ``_generated.py`` (checked in; a test fails when it is stale):
+    python -m abscopal.model.codegen
+SBML is produced from the same parse tree by ``abscopal.sbml``.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from . import equations as eq
+from .declarations import PARAMETERS
+from .state import DRUG_STATES, LESION_STATES, SYSTEMIC_STATES
+
+FUNCTIONS = ("exp", "log", "min", "max", "where", "sum_lesions", "prod_agents")
+GENERATED = Path(__file__).with_name("_generated.py")
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """Every name the equations may use, with its kind and scope."""
+
+    scope: dict[str, str]  # name -> lesion | systemic | agent
+    kind: dict[str, str]  # name -> state | parameter | agent_parameter | aux | quantity | event_data | event_temp
+
+
+def state_offsets(n_lesions: int, n_agents: int) -> dict[str, int]:
+    """Offset of each state block in a subject's state vector (same layout as state.Layout)."""
+    offsets, k = {}, 0
+    for name, _, _ in LESION_STATES:
+        offsets[name] = k
+        k += n_lesions
+    for name, _, _ in SYSTEMIC_STATES:
+        offsets[name] = k
+        k += 1
+    for name, _, _ in DRUG_STATES:
+        offsets[name] = k
+        k += n_agents
+    return offsets
+
+
+@cache
+def symbols() -> Symbols:
+    scope, kind = {}, {}
+
+    def add(name, sc, kd):
+        if name in scope:
+            raise ValueError(f"equations: {name!r} defined twice")
+        scope[name], kind[name] = sc, kd
+
+    for name, _, _ in LESION_STATES:
+        add(name, "lesion", "state")
+    for name, _, _ in SYSTEMIC_STATES:
+        add(name, "systemic", "state")
+    for name, _, _ in DRUG_STATES:
+        add(name, "agent", "state")
+    for decl in PARAMETERS:
+        add(decl.name, "systemic", "parameter")
+    for name, sc in eq.SUBJECT_INPUTS.items():
+        add(name, sc, "parameter")
+    for name in eq.MECHANISM_FLAGS:
+        add(f"flag_{name}", "systemic", "parameter")
+    for name in eq.AGENT_PARAMETERS:
+        add(name, "agent", "agent_parameter")
+    for name, sc in eq.AUX.items():
+        add(name, sc, "aux")
+    for name, sc in eq.EVENT_DATA.items():
+        add(name, sc, "event_data")
+    for sc, name, _ in eq.QUANTITIES:
+        add(name, sc, "quantity")
+    for sc, name, _ in eq.EVENT:
+        if name not in scope:
+            add(name, sc, "event_temp")
+    return Symbols(scope, kind)
+
+
+def parse(expr: str) -> ast.expr:
+    return ast.parse(expr, mode="eval").body
+
+
+def names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id not in FUNCTIONS}
+
+
+def check(expr_scope: str, node: ast.AST, context: str) -> None:
+    """Every name is known; lesion/agent names appear in a systemic expression only inside their reduction."""
+    sym = symbols()
+
+    def visit(n, inside):
+        if isinstance(n, ast.Call):
+            fname = n.func.id if isinstance(n.func, ast.Name) else None
+            if fname not in FUNCTIONS:
+                raise ValueError(f"{context}: unknown function {ast.unparse(n.func)!r}")
+            if fname == "sum_lesions":
+                inside = "lesion"
+            elif fname == "prod_agents":
+                inside = "agent"
+            for a in n.args:
+                visit(a, inside)
+            return
+        if isinstance(n, ast.Name):
+            if n.id not in sym.scope:
+                raise ValueError(f"{context}: unknown name {n.id!r}")
+            s = sym.scope[n.id]
+            if s != "systemic" and s != inside:
+                raise ValueError(f"{context}: {s} name {n.id!r} used in a {inside} expression")
+            return
+        for child in ast.iter_child_nodes(n):
+            visit(child, inside)
+
+    visit(node, expr_scope)
+
+
+def parameters_used() -> tuple[list[str], list[str]]:
+    """(systemic parameter names, lesion parameter names) that the equations use, in a fixed order."""
+    sym = symbols()
+    used = set()
+    for _, _, expr in eq.QUANTITIES:
+        used |= names_in(parse(expr))
+    for expr in eq.RATES.values():
+        used |= names_in(parse(expr))
+    for _, _, expr in eq.EVENT:
+        used |= names_in(parse(expr))
+    params = sorted(n for n in used if sym.kind[n] == "parameter" and sym.scope[n] == "systemic")
+    lesion_params = sorted(n for n in used if sym.kind[n] == "parameter" and sym.scope[n] == "lesion")
+    return params, lesion_params
+
+
+def event_parameters() -> list[str]:
+    """Subject parameters (systemic and lesion) that the event lines use."""
+    sym = symbols()
+    used = set().union(*(names_in(parse(expr)) for _, _, expr in eq.EVENT))
+    return sorted(n for n in used if sym.kind[n] == "parameter")
+
+
+# ---------------------------------------------------------------------------------------------- numpy
+class _NumpyNames(ast.NodeTransformer):
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        fname = node.func.id
+        if fname == "sum_lesions":
+            return _call("np.sum", node.args, keepdims=True)
+        if fname == "prod_agents":
+            return _call("np.prod", node.args, keepdims=True)
+        mapping = {"exp": "np.exp", "log": "np.log", "min": "np.minimum", "max": "np.maximum", "where": "np.where"}
+        node.func = ast.Name(mapping[fname], ast.Load())
+        return node
+
+    def visit_Name(self, node):
+        sym = symbols()
+        kind = sym.kind.get(node.id)
+        if kind == "parameter":
+            return ast.Name(f"P.{node.id}", ast.Load())
+        if kind == "agent_parameter":
+            return ast.Name(f"K.{node.id}", ast.Load())
+        if kind == "event_data":
+            return ast.Name(f"EV.{node.id}", ast.Load())
+        return node
+
+
+def _call(func, args, keepdims=False):
+    keywords = [ast.keyword("axis", ast.Constant(1))]
+    if keepdims:
+        keywords.append(ast.keyword("keepdims", ast.Constant(True)))
+    return ast.Call(ast.Name(func, ast.Load()), args, keywords)
+
+
+def _np(expr: str, scope: str, context: str) -> str:
+    node = parse(expr)
+    check(scope, node, context)
+    return ast.unparse(_NumpyNames().visit(node))
+
+
+def _np_state_reads(indent: str) -> list[str]:
+    lines = []
+    for name, _, _ in LESION_STATES:
+        lines.append(f"{indent}{name} = y[:, O.{name}:O.{name} + L]")
+    for name, _, _ in SYSTEMIC_STATES:
+        lines.append(f"{indent}{name} = y[:, O.{name}:O.{name} + 1]")
+    for name, _, _ in DRUG_STATES:
+        lines.append(f"{indent}{name} = y[:, O.{name}:O.{name} + A]")
+    return lines
+
+
+def numpy_source() -> str:
+    out = ["def rhs_numpy(y, active, P, K, O, L, A):",
+           '    """Derivatives of all subjects: y (S, n), active (S, L); P parameters, K agent constants."""',
+           "    dy = np.empty_like(y)"]
+    out += _np_state_reads("    ")
+    for scope, name, expr in eq.QUANTITIES:
+        out.append(f"    {name} = {_np(expr, scope, f'quantity {name}')}")
+    sym = symbols()
+    for name, expr in eq.RATES.items():
+        scope = sym.scope[name]
+        width = {"lesion": "L", "systemic": "1", "agent": "A"}[scope]
+        out.append(f"    dy[:, O.{name}:O.{name} + {width}] = {_np(expr, scope, f'rate of {name}')}")
+    out.append("    return dy")
+    out.append("")
+    out.append("")
+    out += ["def event_numpy(y, active, P, K, EV, O, L, A):",
+            '    """Apply one event per row (rows already selected): y (R, n), active (R, L) changed in place."""']
+    out += _np_state_reads("    ")
+    for scope, name, expr in eq.EVENT:
+        value = _np(expr, scope, f"event line {name}")
+        kind = sym.kind[name]
+        if kind in ("state", "aux"):
+            out.append(f"    {name}[...] = {value}")
+        else:
+            out.append(f"    {name} = {value}")
+    out.append("")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------- scalar
+class _ScalarWriter:
+    """Turns the equations into straight-line code over one subject, hoisting reductions into loops."""
+
+    def __init__(self, param_index, lesion_param_index, lesion_quantities, agent_quantities):
+        self.param_index = param_index
+        self.lesion_param_index = lesion_param_index
+        self.lq = lesion_quantities  # name -> row of the lesion work array
+        self.aq = agent_quantities
+        self.counter = 0
+        self.lines: list[str] = []
+
+    def name(self, n: str, loop: str | None) -> str:
+        sym = symbols()
+        kind, scope = sym.kind[n], sym.scope[n]
+        if scope == "systemic":
+            if kind == "state":
+                return f"y[O_{n}]"
+            if kind == "event_data":
+                return f"ev_systemic[{[k for k, s in eq.EVENT_DATA.items() if s == 'systemic'].index(n)}]"
+            return n  # parameters are unpacked into locals; quantities and temps are locals
+        index = "i" if scope == "lesion" else "a"
+        if loop != scope:
+            raise ValueError(f"{n} used outside its loop")
+        if kind == "state":
+            return f"y[O_{n} + {index}]"
+        if kind == "parameter":
+            return f"lpar[{self.lesion_param_index[n]}, i]"
+        if kind == "agent_parameter":
+            return f"apar[{eq.AGENT_PARAMETERS.index(n)}, a]"
+        if kind == "aux":
+            return "active[i]"
+        if kind == "event_data":
+            return f"ev_{scope}[{list(k for k, s in eq.EVENT_DATA.items() if s == scope).index(n)}, {index}]"
+        if kind in ("quantity", "event_temp"):
+            return f"wl[{self.lq[n]}, i]" if scope == "lesion" else f"wa[{self.aq[n]}, a]"
+        raise ValueError(n)
+
+    def expr(self, node: ast.AST, loop: str | None, indent: str) -> str:
+        """Source of ``node`` evaluated inside ``loop`` (None, 'lesion', 'agent'); reductions emitted first."""
+        if isinstance(node, ast.Call):
+            fname = node.func.id
+            if fname in ("sum_lesions", "prod_agents"):
+                self.counter += 1
+                acc = f"_r{self.counter}"
+                inner_loop = "lesion" if fname == "sum_lesions" else "agent"
+                var, bound, op, init = ("i", "L", "+=", "0.0") if fname == "sum_lesions" else ("a", "A", "*=", "1.0")
+                body = self.expr(node.args[0], inner_loop, indent + "    ")
+                self.lines.append(f"{indent}{acc} = {init}")
+                self.lines.append(f"{indent}for {var} in range({bound}):")
+                self.lines.append(f"{indent}    {acc} {op} {body}")
+                return acc
+            args = [self.expr(a, loop, indent) for a in node.args]
+            if fname == "where":
+                return f"({args[1]} if {args[0]} else {args[2]})"
+            if fname in ("exp", "log"):
+                return f"math.{fname}({args[0]})"
+            return f"{fname}({', '.join(args)})"
+        if isinstance(node, ast.Name):
+            return self.name(node.id, loop)
+        if isinstance(node, ast.Constant):
+            return repr(node.value)
+        if isinstance(node, ast.BinOp):
+            return f"({self.expr(node.left, loop, indent)} {_OPS[type(node.op)]} {self.expr(node.right, loop, indent)})"
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return f"(-{self.expr(node.operand, loop, indent)})"
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return f"({self.expr(node.left, loop, indent)} {_OPS[type(node.ops[0])]} {self.expr(node.comparators[0], loop, indent)})"
+        raise ValueError(f"unsupported expression {ast.unparse(node)!r}")
+
+    def assign(self, scope: str, target: str, expr: str, context: str):
+        """Emit ``target = expr`` over ``scope``: reductions inside a lesion/agent expression are not allowed."""
+        node = parse(expr)
+        check(scope, node, context)
+        if scope == "systemic":
+            value = self.expr(node, None, "    ")
+            self.lines.append(f"    {target} = {value}")
+            return
+        var, bound = ("i", "L") if scope == "lesion" else ("a", "A")
+        start = len(self.lines)
+        value = self.expr(node, scope, "        ")
+        if len(self.lines) != start:
+            raise ValueError(f"{context}: a reduction inside a {scope} expression is not supported")
+        self.lines.append(f"    for {var} in range({bound}):")
+        self.lines.append(f"        {target} = {value}")
+
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Gt: ">", ast.Lt: "<",
+        ast.GtE: ">=", ast.LtE: "<="}
+
+
+def _scalar_layout():
+    sym = symbols()
+    params, lesion_params = parameters_used()
+    lq, aq = {}, {}
+    for scope, name, _ in list(eq.QUANTITIES) + [e for e in eq.EVENT if sym.kind[e[1]] == "event_temp"]:
+        if scope == "lesion":
+            lq.setdefault(name, len(lq))
+        elif scope == "agent":
+            aq.setdefault(name, len(aq))
+    return params, lesion_params, lq, aq
+
+
+def scalar_source() -> str:
+    sym = symbols()
+    params, lesion_params, lq, aq = _scalar_layout()
+    pidx = {n: k for k, n in enumerate(params)}
+    lidx = {n: k for k, n in enumerate(lesion_params)}
+    unpack = [f"    {n} = par[{k}]" for k, n in enumerate(params)]
+
+    w = _ScalarWriter(pidx, lidx, lq, aq)
+    for scope, name, expr in eq.QUANTITIES:
+        target = name if scope == "systemic" else w.name(name, scope)
+        w.assign(scope, target, expr, f"quantity {name}")
+    for name, expr in eq.RATES.items():
+        scope = sym.scope[name]
+        target = f"dy[O_{name}]" if scope == "systemic" else f"dy[O_{name} + {'i' if scope == 'lesion' else 'a'}]"
+        w.assign(scope, target, expr, f"rate of {name}")
+    rhs_body = w.lines
+
+    w = _ScalarWriter(pidx, lidx, lq, aq)
+    for scope, name, expr in eq.EVENT:
+        kind = sym.kind[name]
+        if scope == "systemic":
+            target = f"y[O_{name}]" if kind == "state" else name
+        else:
+            target = w.name(name, scope)
+        w.assign(scope, target, expr, f"event line {name}")
+    event_body = w.lines
+
+    offsets = [f"    O_{name} = offsets[{k}]" for k, name in enumerate(state_offsets(0, 0))]
+    out = ["def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):",
+           '    """Derivatives of one subject (plain floats; compiled by numba)."""',
+           "    L = active.shape[0]",
+           "    A = apar.shape[1]"]
+    out += offsets + unpack + rhs_body
+    out += ["", "", "def event_scalar(y, active, par, lpar, apar, offsets, wl, wa, ev_lesion, ev_systemic, ev_agent):",
+            '    """Apply one event to one subject in place."""',
+            "    L = active.shape[0]",
+            "    A = apar.shape[1]"]
+    out += offsets + unpack + event_body
+    out.append("")
+    header = [
+        "",
+        f"PARAMETERS = {tuple(params)!r}",
+        f"LESION_PARAMETERS = {tuple(lesion_params)!r}",
+        f"AGENT_PARAMETERS = {tuple(eq.AGENT_PARAMETERS)!r}",
+        f"N_LESION_WORK = {len(lq)}",
+        f"N_AGENT_WORK = {max(len(aq), 1)}",
+        f"EVENT_LESION = {tuple(k for k, s in eq.EVENT_DATA.items() if s == 'lesion')!r}",
+        f"EVENT_SYSTEMIC = {tuple(k for k, s in eq.EVENT_DATA.items() if s == 'systemic')!r}",
+        f"EVENT_AGENT = {tuple(k for k, s in eq.EVENT_DATA.items() if s == 'agent')!r}",
+        f"OFFSET_ORDER = {tuple(state_offsets(0, 0))!r}",
+        "",
+        "",
+    ]
+    return "\n".join(header + out)
+
+
+def module_source() -> str:
+    head = ('"""GENERATED by `python -m abscopal.model.codegen` from model/equations.py: do not edit.\n\n'
+            'A test fails when this file differs from what the generator writes."""\n'
+            "# ruff: noqa\n\nimport math\n\nimport numpy as np\n\n")
+    return head + scalar_source() + "\n\n" + numpy_source()
+
+
+def main(argv=None) -> int:
+    GENERATED.write_text(module_source())
+    print(f"wrote {GENERATED}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
