@@ -8,10 +8,10 @@ import math
 import numpy as np
 
 
-PARAMETERS = ('alc0', 'alc_priming_exponent', 'alc_recovery_rate', 'alc_reference', 'antigen_half_saturation', 'antigenicity', 'blood_effector_death_rate', 'blood_volume_mm3', 'carrying_capacity', 'cd137_expansion_gain', 'cell_density', 'ctla4_priming_gain', 'dc_expansion_rate', 'dc_turnover_rate', 'doomed_clearance_rate', 'effector_death_rate', 'effector_extraction', 'effector_ratio_baseline', 'exhaustion_gain', 'expansion_fraction', 'extinction_scale', 'flag_ctla4', 'flag_pd1_axis', 'flag_priming', 'flag_suppression', 'flag_trafficking', 'flt3_dc_gain', 'gmcsf_dc_gain', 'gompertz_a', 'icd_basal', 'icd_radiation_eff', 'ifn_basal', 'ifn_decay_rate', 'ifn_half_maturation', 'ifn_per_gy', 'il2_expansion_gain', 'immune_on', 'kill_rate', 'kill_saturation_ratio', 'marrow_recovery_rate', 'max_expansion_fraction', 'max_proliferation_rate', 'natural_death_rate', 'node_egress_rate', 'node_recovery_rate', 'ox40_expansion_gain', 'pdl1_baseline', 'pdl1_ifng_gain', 'pdl1_ifng_half_ratio', 'pdl1_max_inhibition', 'pdl1_rate', 'pdl1_rt_gain', 'perfusion_reference_volume', 'perfusion_size_exponent', 'priming_rate', 'stroma_remodel_rate', 'stromal_fraction', 'suppression_baseline', 'suppression_on', 'suppression_rate', 'suppression_rt_gain', 'systemic_suppression_burden', 'tgfb_block_max', 'til_proliferation_half_ratio', 'til_proliferation_rate', 'tlr3_danger_gain', 'treg_share', 'trex1_decay_rate', 'trex1_max_inhibition')
+PARAMETERS = ('alc0', 'alc_priming_exponent', 'alc_recovery_rate', 'alc_reference', 'antigen_half_saturation', 'antigenicity', 'blood_effector_death_rate', 'blood_volume_mm3', 'cd137_expansion_gain', 'cell_density', 'ctla4_priming_gain', 'dc_expansion_rate', 'dc_turnover_rate', 'doomed_clearance_rate', 'effector_death_rate', 'effector_extraction', 'effector_ratio_baseline', 'exhaustion_gain', 'expansion_fraction', 'extinction_scale', 'flag_ctla4', 'flag_pd1_axis', 'flag_priming', 'flag_suppression', 'flag_trafficking', 'flt3_dc_gain', 'gmcsf_dc_gain', 'gompertz_a', 'icd_basal', 'icd_radiation_eff', 'ifn_basal', 'ifn_decay_rate', 'ifn_half_maturation', 'ifn_per_gy', 'il2_expansion_gain', 'immune_on', 'kill_rate', 'kill_saturation_ratio', 'log_carrying_capacity', 'log_perfusion_reference_volume', 'marrow_recovery_rate', 'max_expansion_fraction', 'max_proliferation_rate', 'natural_death_rate', 'node_egress_rate', 'node_recovery_rate', 'ox40_expansion_gain', 'pdl1_baseline', 'pdl1_ifng_gain', 'pdl1_ifng_half_ratio', 'pdl1_max_inhibition', 'pdl1_rate', 'pdl1_rt_gain', 'perfusion_size_exponent', 'priming_rate', 'stroma_remodel_rate', 'stromal_fraction', 'suppression_baseline', 'suppression_on', 'suppression_rate', 'suppression_rt_gain', 'systemic_suppression_burden', 'tgfb_block_max', 'til_proliferation_half_ratio', 'til_proliferation_rate', 'tlr3_danger_gain', 'treg_share', 'trex1_decay_rate', 'trex1_max_inhibition')
 LESION_PARAMETERS = ('initial_cells', 'tumour_perfusion')
 AGENT_PARAMETERS = ('ka', 'k10', 'k12', 'k21', 'vc', 'ec50', 'treg', 'target_pd1', 'target_pdl1', 'target_ctla4', 'target_gmcsf', 'target_flt3', 'target_il2', 'target_tgfb', 'target_tlr3', 'target_ox40', 'target_cd137')
-N_LESION_WORK = 17
+N_LESION_WORK = 18
 N_AGENT_WORK = 1
 EVENT_LESION = ('ev_activate', 'ev_tumour_surv', 'ev_ifn_dose', 'ev_trex1', 'ev_til_surv', 'ev_node_surv')
 EVENT_SYSTEMIC = ('ev_alc', 'ev_blood', 'ev_marrow')
@@ -49,51 +49,51 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
     antigenicity = par[5]
     blood_effector_death_rate = par[6]
     blood_volume_mm3 = par[7]
-    carrying_capacity = par[8]
-    cd137_expansion_gain = par[9]
-    cell_density = par[10]
-    ctla4_priming_gain = par[11]
-    dc_expansion_rate = par[12]
-    dc_turnover_rate = par[13]
-    doomed_clearance_rate = par[14]
-    effector_death_rate = par[15]
-    effector_extraction = par[16]
-    effector_ratio_baseline = par[17]
-    exhaustion_gain = par[18]
-    expansion_fraction = par[19]
-    extinction_scale = par[20]
-    flag_ctla4 = par[21]
-    flag_pd1_axis = par[22]
-    flag_priming = par[23]
-    flag_suppression = par[24]
-    flag_trafficking = par[25]
-    flt3_dc_gain = par[26]
-    gmcsf_dc_gain = par[27]
-    gompertz_a = par[28]
-    icd_basal = par[29]
-    icd_radiation_eff = par[30]
-    ifn_basal = par[31]
-    ifn_decay_rate = par[32]
-    ifn_half_maturation = par[33]
-    ifn_per_gy = par[34]
-    il2_expansion_gain = par[35]
-    immune_on = par[36]
-    kill_rate = par[37]
-    kill_saturation_ratio = par[38]
-    marrow_recovery_rate = par[39]
-    max_expansion_fraction = par[40]
-    max_proliferation_rate = par[41]
-    natural_death_rate = par[42]
-    node_egress_rate = par[43]
-    node_recovery_rate = par[44]
-    ox40_expansion_gain = par[45]
-    pdl1_baseline = par[46]
-    pdl1_ifng_gain = par[47]
-    pdl1_ifng_half_ratio = par[48]
-    pdl1_max_inhibition = par[49]
-    pdl1_rate = par[50]
-    pdl1_rt_gain = par[51]
-    perfusion_reference_volume = par[52]
+    cd137_expansion_gain = par[8]
+    cell_density = par[9]
+    ctla4_priming_gain = par[10]
+    dc_expansion_rate = par[11]
+    dc_turnover_rate = par[12]
+    doomed_clearance_rate = par[13]
+    effector_death_rate = par[14]
+    effector_extraction = par[15]
+    effector_ratio_baseline = par[16]
+    exhaustion_gain = par[17]
+    expansion_fraction = par[18]
+    extinction_scale = par[19]
+    flag_ctla4 = par[20]
+    flag_pd1_axis = par[21]
+    flag_priming = par[22]
+    flag_suppression = par[23]
+    flag_trafficking = par[24]
+    flt3_dc_gain = par[25]
+    gmcsf_dc_gain = par[26]
+    gompertz_a = par[27]
+    icd_basal = par[28]
+    icd_radiation_eff = par[29]
+    ifn_basal = par[30]
+    ifn_decay_rate = par[31]
+    ifn_half_maturation = par[32]
+    ifn_per_gy = par[33]
+    il2_expansion_gain = par[34]
+    immune_on = par[35]
+    kill_rate = par[36]
+    kill_saturation_ratio = par[37]
+    log_carrying_capacity = par[38]
+    log_perfusion_reference_volume = par[39]
+    marrow_recovery_rate = par[40]
+    max_expansion_fraction = par[41]
+    max_proliferation_rate = par[42]
+    natural_death_rate = par[43]
+    node_egress_rate = par[44]
+    node_recovery_rate = par[45]
+    ox40_expansion_gain = par[46]
+    pdl1_baseline = par[47]
+    pdl1_ifng_gain = par[48]
+    pdl1_ifng_half_ratio = par[49]
+    pdl1_max_inhibition = par[50]
+    pdl1_rate = par[51]
+    pdl1_rt_gain = par[52]
     perfusion_size_exponent = par[53]
     priming_rate = par[54]
     stroma_remodel_rate = par[55]
@@ -111,7 +111,8 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
     trex1_decay_rate = par[67]
     trex1_max_inhibition = par[68]
     for a in range(A):
-        wa[0, a] = ((max(y[O_central + a], 0.0) / apar[4, a]) / ((max(y[O_central + a], 0.0) / apar[4, a]) + apar[5, a]))
+        _occ = ((max(y[O_central + a], 0.0) / apar[4, a]) / ((max(y[O_central + a], 0.0) / apar[4, a]) + apar[5, a]))
+        wa[0, a] = _occ
     _r1 = 1.0
     for a in range(A):
         _r1 *= (1.0 - (min(wa[0, a], 0.999999999999999) * apar[7, a]))
@@ -157,81 +158,71 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
         _r11 *= (1.0 - min((wa[0, a] * apar[6, a]), 0.999999999999999))
     treg_depletion = ((1.0 - _r11) * flag_ctla4)
     for i in range(L):
-        wl[0, i] = (math.exp(y[O_log_cells + i]) * active[i])
-    for i in range(L):
-        wl[1, i] = (wl[0, i] + y[O_doomed + i])
-    for i in range(L):
-        wl[2, i] = (wl[1, i] / cell_density)
-    for i in range(L):
-        wl[3, i] = (y[O_effectors + i] / max(wl[1, i], 1e-09))
-    for i in range(L):
-        wl[4, i] = (((flag_pd1_axis * y[O_pdl1 + i]) * (1.0 - o_pd1)) * (1.0 - o_pdl1))
-    for i in range(L):
-        wl[5, i] = (((((kill_rate * wl[3, i]) / (1.0 + (wl[3, i] / kill_saturation_ratio))) * (1.0 - (pdl1_max_inhibition * wl[4, i]))) / (1.0 + y[O_suppression + i])) * immune_on)
-    for i in range(L):
-        wl[6, i] = ((min((gompertz_a * math.log((carrying_capacity / max((wl[1, i] / cell_density), 1e-30)))), max_proliferation_rate) * wl[0, i]) / (wl[0, i] + extinction_scale))
-    for i in range(L):
-        wl[7, i] = (antigenicity * (((icd_radiation_eff * doomed_clearance_rate) * y[O_doomed + i]) + ((icd_basal * (wl[5, i] + natural_death_rate)) * wl[0, i])))
-    for i in range(L):
-        wl[8, i] = ((wl[7, i] / (wl[7, i] + antigen_half_saturation)) * active[i])
-    for i in range(L):
-        wl[9, i] = (((y[O_ifn + i] + ifn_basal) + (tlr3_danger_gain * o_tlr3)) / (((y[O_ifn + i] + ifn_basal) + (tlr3_danger_gain * o_tlr3)) + ifn_half_maturation))
-    for i in range(L):
-        wl[10, i] = (y[O_dc + i] * y[O_node + i])
+        _cells = (math.exp(y[O_log_cells + i]) * active[i])
+        _total = (_cells + y[O_doomed + i])
+        wl[1, i] = _total
+        _volume = (_total / cell_density)
+        wl[2, i] = _volume
+        _log_volume = math.log(max(_volume, 1e-30))
+        wl[3, i] = _log_volume
+        _ratio = (y[O_effectors + i] / max(_total, 1e-09))
+        wl[4, i] = _ratio
+        _engaged = (((flag_pd1_axis * y[O_pdl1 + i]) * (1.0 - o_pd1)) * (1.0 - o_pdl1))
+        wl[5, i] = _engaged
+        _kill = (((((kill_rate * _ratio) / (1.0 + (_ratio / kill_saturation_ratio))) * (1.0 - (pdl1_max_inhibition * _engaged))) / (1.0 + y[O_suppression + i])) * immune_on)
+        wl[6, i] = _kill
+        _growth = ((min((gompertz_a * (log_carrying_capacity - _log_volume)), max_proliferation_rate) * _cells) / (_cells + extinction_scale))
+        wl[7, i] = _growth
+        _release = (antigenicity * (((icd_radiation_eff * doomed_clearance_rate) * y[O_doomed + i]) + ((icd_basal * (_kill + natural_death_rate)) * _cells)))
+        _uptake = ((_release / (_release + antigen_half_saturation)) * active[i])
+        wl[9, i] = _uptake
+        _danger = (((y[O_ifn + i] + ifn_basal) + (tlr3_danger_gain * o_tlr3)) / (((y[O_ifn + i] + ifn_basal) + (tlr3_danger_gain * o_tlr3)) + ifn_half_maturation))
+        wl[10, i] = _danger
+        _stimulation = (y[O_dc + i] * y[O_node + i])
+        wl[11, i] = _stimulation
     _r12 = 0.0
     for i in range(L):
         _r12 += (wl[2, i] * active[i])
     burden = _r12
     _r13 = 0.0
     for i in range(L):
-        _r13 += wl[10, i]
+        _r13 += wl[11, i]
     stimulation_total = _r13
     priming_in = ((((((priming_rate * ((y[O_alc] / alc_reference) ** alc_priming_exponent)) * (1.0 + ((ctla4_priming_gain * o_ctla4) * flag_ctla4))) * stimulation_total) * flag_priming) * immune_on) / (1.0 + ((flag_suppression * burden) / systemic_suppression_burden)))
     costimulation = (((il2_expansion_gain * o_il2) + (ox40_expansion_gain * o_ox40)) + (cd137_expansion_gain * o_cd137))
     expanding = (expansion_fraction + (((max_expansion_fraction - expansion_fraction) * costimulation) / (1.0 + costimulation)))
     for i in range(L):
-        wl[11, i] = ((((((effector_extraction * 1440.0) * lpar[1, i]) * ((perfusion_reference_volume / max(wl[2, i], 1e-09)) ** perfusion_size_exponent)) * wl[2, i]) / blood_volume_mm3) * active[i])
+        _entry_systemic = ((((((effector_extraction * 1440.0) * lpar[1, i]) * math.exp((perfusion_size_exponent * (log_perfusion_reference_volume - max(wl[3, i], (-20.72326583694641)))))) * wl[2, i]) / blood_volume_mm3) * active[i])
+        wl[12, i] = _entry_systemic
     _r14 = 0.0
     for i in range(L):
-        _r14 += wl[11, i]
+        _r14 += wl[12, i]
     entry_total = _r14
     _r15 = 0.0
     for i in range(L):
         _r15 += active[i]
     active_count = max(_r15, 1.0)
     for i in range(L):
-        wl[12, i] = (wl[11, i] if (flag_trafficking > 0.0) else (entry_total * ((wl[10, i] / stimulation_total) if (stimulation_total > 0.0) else (active[i] / active_count))))
-    for i in range(L):
-        wl[13, i] = (wl[12, i] * y[O_blood_effectors])
+        _entry = (wl[12, i] if (flag_trafficking > 0.0) else (entry_total * ((wl[11, i] / stimulation_total) if (stimulation_total > 0.0) else (active[i] / active_count))))
+        _influx = (_entry * y[O_blood_effectors])
+        wl[14, i] = _influx
     _r16 = 0.0
     for i in range(L):
-        _r16 += wl[13, i]
+        _r16 += wl[14, i]
     influx_total = _r16
     for i in range(L):
-        wl[14, i] = ((((til_proliferation_rate * (1.0 - (pdl1_max_inhibition * wl[4, i]))) / ((1.0 + y[O_suppression + i]) * (1.0 + (wl[3, i] / til_proliferation_half_ratio)))) * immune_on) * active[i])
-    for i in range(L):
-        wl[15, i] = (pdl1_baseline + ((1.0 - pdl1_baseline) * min((((pdl1_ifng_gain * wl[3, i]) / (wl[3, i] + pdl1_ifng_half_ratio)) + ((pdl1_rt_gain * y[O_ifn + i]) / (y[O_ifn + i] + ifn_half_maturation))), 1.0)))
-    for i in range(L):
-        wl[16, i] = (suppression_on * ((suppression_baseline * (1.0 - (treg_share * treg_depletion))) + (((suppression_rt_gain * y[O_doomed + i]) / max(wl[1, i], 1e-30)) * (1.0 - (tgfb_block_max * o_tgfb)))))
-    for i in range(L):
-        dy[O_log_cells + i] = (((wl[6, i] - wl[5, i]) - natural_death_rate) * active[i])
-    for i in range(L):
+        _proliferation = ((((til_proliferation_rate * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / ((1.0 + y[O_suppression + i]) * (1.0 + (wl[4, i] / til_proliferation_half_ratio)))) * immune_on) * active[i])
+        _pdl1_target = (pdl1_baseline + ((1.0 - pdl1_baseline) * min((((pdl1_ifng_gain * wl[4, i]) / (wl[4, i] + pdl1_ifng_half_ratio)) + ((pdl1_rt_gain * y[O_ifn + i]) / (y[O_ifn + i] + ifn_half_maturation))), 1.0)))
+        _suppression_target = (suppression_on * ((suppression_baseline * (1.0 - (treg_share * treg_depletion))) + (((suppression_rt_gain * y[O_doomed + i]) / max(wl[1, i], 1e-30)) * (1.0 - (tgfb_block_max * o_tgfb)))))
+        dy[O_log_cells + i] = (((wl[7, i] - wl[6, i]) - natural_death_rate) * active[i])
         dy[O_doomed + i] = ((-doomed_clearance_rate) * y[O_doomed + i])
-    for i in range(L):
-        dy[O_effectors + i] = (wl[13, i] + ((wl[14, i] - (effector_death_rate * (1.0 + (exhaustion_gain * wl[4, i])))) * y[O_effectors + i]))
-    for i in range(L):
-        dy[O_pdl1 + i] = (pdl1_rate * (wl[15, i] - y[O_pdl1 + i]))
-    for i in range(L):
-        dy[O_suppression + i] = (suppression_rate * (wl[16, i] - y[O_suppression + i]))
-    for i in range(L):
+        dy[O_effectors + i] = (wl[14, i] + ((_proliferation - (effector_death_rate * (1.0 + (exhaustion_gain * wl[5, i])))) * y[O_effectors + i]))
+        dy[O_pdl1 + i] = (pdl1_rate * (_pdl1_target - y[O_pdl1 + i]))
+        dy[O_suppression + i] = (suppression_rate * (_suppression_target - y[O_suppression + i]))
         dy[O_ifn + i] = ((-ifn_decay_rate) * y[O_ifn + i])
-    for i in range(L):
         dy[O_trex1 + i] = ((-trex1_decay_rate) * y[O_trex1 + i])
-    for i in range(L):
-        dy[O_dc + i] = (dc_turnover_rate * (((y[O_dc_abundance] * wl[8, i]) * wl[9, i]) - y[O_dc + i]))
-    for i in range(L):
+        dy[O_dc + i] = (dc_turnover_rate * (((y[O_dc_abundance] * wl[9, i]) * wl[10, i]) - y[O_dc + i]))
         dy[O_node + i] = (node_recovery_rate * (1.0 - y[O_node + i]))
-    for i in range(L):
         dy[O_stroma + i] = ((stroma_remodel_rate * (((stromal_fraction / (1.0 - stromal_fraction)) * wl[2, i]) - y[O_stroma + i])) * active[i])
     dy[O_primed] = (priming_in - ((node_egress_rate * (1.0 - expanding)) * y[O_primed]))
     dy[O_blood_effectors] = (((node_egress_rate * y[O_primed]) - (blood_effector_death_rate * y[O_blood_effectors])) - influx_total)
@@ -240,9 +231,7 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
     dy[O_dc_abundance] = (dc_expansion_rate * (((1.0 + (flt3_dc_gain * o_flt3)) + (gmcsf_dc_gain * o_gmcsf)) - y[O_dc_abundance]))
     for a in range(A):
         dy[O_depot + a] = ((-apar[0, a]) * y[O_depot + a])
-    for a in range(A):
         dy[O_central + a] = (((apar[0, a] * y[O_depot + a]) - ((apar[1, a] + apar[2, a]) * y[O_central + a])) + (apar[3, a] * y[O_peripheral + a]))
-    for a in range(A):
         dy[O_peripheral + a] = ((apar[2, a] * y[O_central + a]) - (apar[3, a] * y[O_peripheral + a]))
 
 
@@ -276,51 +265,51 @@ def event_scalar(y, active, par, lpar, apar, offsets, wl, wa, ev_lesion, ev_syst
     antigenicity = par[5]
     blood_effector_death_rate = par[6]
     blood_volume_mm3 = par[7]
-    carrying_capacity = par[8]
-    cd137_expansion_gain = par[9]
-    cell_density = par[10]
-    ctla4_priming_gain = par[11]
-    dc_expansion_rate = par[12]
-    dc_turnover_rate = par[13]
-    doomed_clearance_rate = par[14]
-    effector_death_rate = par[15]
-    effector_extraction = par[16]
-    effector_ratio_baseline = par[17]
-    exhaustion_gain = par[18]
-    expansion_fraction = par[19]
-    extinction_scale = par[20]
-    flag_ctla4 = par[21]
-    flag_pd1_axis = par[22]
-    flag_priming = par[23]
-    flag_suppression = par[24]
-    flag_trafficking = par[25]
-    flt3_dc_gain = par[26]
-    gmcsf_dc_gain = par[27]
-    gompertz_a = par[28]
-    icd_basal = par[29]
-    icd_radiation_eff = par[30]
-    ifn_basal = par[31]
-    ifn_decay_rate = par[32]
-    ifn_half_maturation = par[33]
-    ifn_per_gy = par[34]
-    il2_expansion_gain = par[35]
-    immune_on = par[36]
-    kill_rate = par[37]
-    kill_saturation_ratio = par[38]
-    marrow_recovery_rate = par[39]
-    max_expansion_fraction = par[40]
-    max_proliferation_rate = par[41]
-    natural_death_rate = par[42]
-    node_egress_rate = par[43]
-    node_recovery_rate = par[44]
-    ox40_expansion_gain = par[45]
-    pdl1_baseline = par[46]
-    pdl1_ifng_gain = par[47]
-    pdl1_ifng_half_ratio = par[48]
-    pdl1_max_inhibition = par[49]
-    pdl1_rate = par[50]
-    pdl1_rt_gain = par[51]
-    perfusion_reference_volume = par[52]
+    cd137_expansion_gain = par[8]
+    cell_density = par[9]
+    ctla4_priming_gain = par[10]
+    dc_expansion_rate = par[11]
+    dc_turnover_rate = par[12]
+    doomed_clearance_rate = par[13]
+    effector_death_rate = par[14]
+    effector_extraction = par[15]
+    effector_ratio_baseline = par[16]
+    exhaustion_gain = par[17]
+    expansion_fraction = par[18]
+    extinction_scale = par[19]
+    flag_ctla4 = par[20]
+    flag_pd1_axis = par[21]
+    flag_priming = par[22]
+    flag_suppression = par[23]
+    flag_trafficking = par[24]
+    flt3_dc_gain = par[25]
+    gmcsf_dc_gain = par[26]
+    gompertz_a = par[27]
+    icd_basal = par[28]
+    icd_radiation_eff = par[29]
+    ifn_basal = par[30]
+    ifn_decay_rate = par[31]
+    ifn_half_maturation = par[32]
+    ifn_per_gy = par[33]
+    il2_expansion_gain = par[34]
+    immune_on = par[35]
+    kill_rate = par[36]
+    kill_saturation_ratio = par[37]
+    log_carrying_capacity = par[38]
+    log_perfusion_reference_volume = par[39]
+    marrow_recovery_rate = par[40]
+    max_expansion_fraction = par[41]
+    max_proliferation_rate = par[42]
+    natural_death_rate = par[43]
+    node_egress_rate = par[44]
+    node_recovery_rate = par[45]
+    ox40_expansion_gain = par[46]
+    pdl1_baseline = par[47]
+    pdl1_ifng_gain = par[48]
+    pdl1_ifng_half_ratio = par[49]
+    pdl1_max_inhibition = par[50]
+    pdl1_rate = par[51]
+    pdl1_rt_gain = par[52]
     perfusion_size_exponent = par[53]
     priming_rate = par[54]
     stroma_remodel_rate = par[55]
@@ -339,17 +328,11 @@ def event_scalar(y, active, par, lpar, apar, offsets, wl, wa, ev_lesion, ev_syst
     trex1_max_inhibition = par[68]
     for i in range(L):
         active[i] = (1.0 if (ev_lesion[0, i] > 0.0) else active[i])
-    for i in range(L):
         y[O_effectors + i] = (((effector_ratio_baseline * lpar[0, i]) * immune_on) if (ev_lesion[0, i] > 0.0) else y[O_effectors + i])
-    for i in range(L):
         y[O_doomed + i] = (y[O_doomed + i] + ((math.exp(y[O_log_cells + i]) * active[i]) * (1.0 - ev_lesion[1, i])))
-    for i in range(L):
         y[O_log_cells + i] = (y[O_log_cells + i] + math.log(ev_lesion[1, i]))
-    for i in range(L):
         y[O_effectors + i] = (y[O_effectors + i] * ev_lesion[4, i])
-    for i in range(L):
         y[O_trex1 + i] = (y[O_trex1 + i] + ((1.0 - y[O_trex1 + i]) * ev_lesion[3, i]))
-    for i in range(L):
         y[O_ifn + i] = (y[O_ifn + i] + ((ifn_per_gy * ev_lesion[2, i]) * (1.0 - (trex1_max_inhibition * y[O_trex1 + i]))))
     _r1 = 0.0
     for i in range(L):
@@ -366,7 +349,6 @@ def event_scalar(y, active, par, lpar, apar, offsets, wl, wa, ev_lesion, ev_syst
     y[O_marrow] = (y[O_marrow] * ev_systemic[2])
     for a in range(A):
         y[O_depot + a] = (y[O_depot + a] + ev_agent[0, a])
-    for a in range(A):
         y[O_central + a] = (y[O_central + a] + ev_agent[1, a])
 
 
@@ -406,10 +388,11 @@ def rhs_numpy(y, active, P, K, O, L, A):
     cells = np.exp(log_cells) * active
     total = cells + doomed
     volume = total / P.cell_density
+    log_volume = np.log(np.maximum(volume, 1e-30))
     ratio = effectors / np.maximum(total, 1e-09)
     engaged = P.flag_pd1_axis * pdl1 * (1.0 - o_pd1) * (1.0 - o_pdl1)
     kill = P.kill_rate * ratio / (1.0 + ratio / P.kill_saturation_ratio) * (1.0 - P.pdl1_max_inhibition * engaged) / (1.0 + suppression) * P.immune_on
-    growth = np.minimum(P.gompertz_a * np.log(P.carrying_capacity / np.maximum(total / P.cell_density, 1e-30)), P.max_proliferation_rate) * cells / (cells + P.extinction_scale)
+    growth = np.minimum(P.gompertz_a * (P.log_carrying_capacity - log_volume), P.max_proliferation_rate) * cells / (cells + P.extinction_scale)
     release = P.antigenicity * (P.icd_radiation_eff * P.doomed_clearance_rate * doomed + P.icd_basal * (kill + P.natural_death_rate) * cells)
     uptake = release / (release + P.antigen_half_saturation) * active
     danger = (ifn + P.ifn_basal + P.tlr3_danger_gain * o_tlr3) / (ifn + P.ifn_basal + P.tlr3_danger_gain * o_tlr3 + P.ifn_half_maturation)
@@ -419,7 +402,7 @@ def rhs_numpy(y, active, P, K, O, L, A):
     priming_in = P.priming_rate * (alc / P.alc_reference) ** P.alc_priming_exponent * (1.0 + P.ctla4_priming_gain * o_ctla4 * P.flag_ctla4) * stimulation_total * P.flag_priming * P.immune_on / (1.0 + P.flag_suppression * burden / P.systemic_suppression_burden)
     costimulation = P.il2_expansion_gain * o_il2 + P.ox40_expansion_gain * o_ox40 + P.cd137_expansion_gain * o_cd137
     expanding = P.expansion_fraction + (P.max_expansion_fraction - P.expansion_fraction) * costimulation / (1.0 + costimulation)
-    entry_systemic = P.effector_extraction * 1440.0 * P.tumour_perfusion * (P.perfusion_reference_volume / np.maximum(volume, 1e-09)) ** P.perfusion_size_exponent * volume / P.blood_volume_mm3 * active
+    entry_systemic = P.effector_extraction * 1440.0 * P.tumour_perfusion * np.exp(P.perfusion_size_exponent * (P.log_perfusion_reference_volume - np.maximum(log_volume, -20.72326583694641))) * volume / P.blood_volume_mm3 * active
     entry_total = np.sum(entry_systemic, axis=1, keepdims=True)
     active_count = np.maximum(np.sum(active, axis=1, keepdims=True), 1.0)
     entry = np.where(P.flag_trafficking > 0.0, entry_systemic, entry_total * np.where(stimulation_total > 0.0, stimulation / stimulation_total, active / active_count))

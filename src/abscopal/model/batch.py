@@ -57,7 +57,8 @@ class Batch:
         for decl in PARAMETERS:
             setattr(p, decl.name, np.array([[s.values[decl.name]] for s in self.subjects]))
         p.gompertz_a = gompertz_constant(p.doubling_time, p.reference_volume, p.carrying_capacity)
-        p.carrying_capacity = p.carrying_capacity  # mm^3
+        p.log_carrying_capacity = np.log(p.carrying_capacity)
+        p.log_perfusion_reference_volume = np.log(p.perfusion_reference_volume)
         p.pdl1_baseline = p.pdl1_tps
         p.blood_volume_mm3 = p.blood_volume * 1e6  # L -> mm^3
         perf = np.zeros((S, L))

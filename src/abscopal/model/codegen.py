@@ -223,7 +223,12 @@ def numpy_source() -> str:
 
 # ---------------------------------------------------------------------------------------------- scalar
 class _ScalarWriter:
-    """Turns the equations into straight-line code over one subject, hoisting reductions into loops."""
+    """Turns the equations into straight-line code over one subject.
+
+    Consecutive lesion (or agent) statements share one loop; a quantity is a local float inside its loop
+    and is stored in the work array only when a later loop or reduction reads it. Reductions
+    (sum_lesions, prod_agents) inside systemic statements become their own loops, emitted just before.
+    """
 
     def __init__(self, param_index, lesion_param_index, lesion_quantities, agent_quantities):
         self.param_index = param_index
@@ -232,6 +237,7 @@ class _ScalarWriter:
         self.aq = agent_quantities
         self.counter = 0
         self.lines: list[str] = []
+        self.local: set[str] = set()  # quantities held as locals in the loop being written
 
     def name(self, n: str, loop: str | None) -> str:
         sym = symbols()
@@ -256,6 +262,8 @@ class _ScalarWriter:
         if kind == "event_data":
             return f"ev_{scope}[{list(k for k, s in eq.EVENT_DATA.items() if s == scope).index(n)}, {index}]"
         if kind in ("quantity", "event_temp"):
+            if n in self.local:
+                return f"_{n}"
             return f"wl[{self.lq[n]}, i]" if scope == "lesion" else f"wa[{self.aq[n]}, a]"
         raise ValueError(n)
 
@@ -264,11 +272,15 @@ class _ScalarWriter:
         if isinstance(node, ast.Call):
             fname = node.func.id
             if fname in ("sum_lesions", "prod_agents"):
+                if loop is not None:
+                    raise ValueError("a reduction inside a lesion or agent expression is not supported")
                 self.counter += 1
                 acc = f"_r{self.counter}"
                 inner_loop = "lesion" if fname == "sum_lesions" else "agent"
                 var, bound, op, init = ("i", "L", "+=", "0.0") if fname == "sum_lesions" else ("a", "A", "*=", "1.0")
+                saved, self.local = self.local, set()
                 body = self.expr(node.args[0], inner_loop, indent + "    ")
+                self.local = saved
                 self.lines.append(f"{indent}{acc} = {init}")
                 self.lines.append(f"{indent}for {var} in range({bound}):")
                 self.lines.append(f"{indent}    {acc} {op} {body}")
@@ -291,21 +303,45 @@ class _ScalarWriter:
             return f"({self.expr(node.left, loop, indent)} {_OPS[type(node.ops[0])]} {self.expr(node.comparators[0], loop, indent)})"
         raise ValueError(f"unsupported expression {ast.unparse(node)!r}")
 
-    def assign(self, scope: str, target: str, expr: str, context: str):
-        """Emit ``target = expr`` over ``scope``: reductions inside a lesion/agent expression are not allowed."""
-        node = parse(expr)
-        check(scope, node, context)
-        if scope == "systemic":
-            value = self.expr(node, None, "    ")
-            self.lines.append(f"    {target} = {value}")
-            return
-        var, bound = ("i", "L") if scope == "lesion" else ("a", "A")
-        start = len(self.lines)
-        value = self.expr(node, scope, "        ")
-        if len(self.lines) != start:
-            raise ValueError(f"{context}: a reduction inside a {scope} expression is not supported")
-        self.lines.append(f"    for {var} in range({bound}):")
-        self.lines.append(f"        {target} = {value}")
+    def write(self, statements):
+        """statements: (scope, target name, target source, expression, context) in order of evaluation."""
+        parsed = []
+        for scope, name, target, expr, context in statements:
+            node = parse(expr)
+            check(scope, node, context)
+            parsed.append((scope, name, target, node))
+        k = 0
+        while k < len(parsed):
+            scope = parsed[k][0]
+            if scope == "systemic":
+                _, _, target, node = parsed[k]
+                value = self.expr(node, None, "    ")
+                self.lines.append(f"    {target} = {value}")
+                k += 1
+                continue
+            group_end = k
+            while group_end < len(parsed) and parsed[group_end][0] == scope:
+                group_end += 1
+            group = parsed[k:group_end]
+            later = set()
+            for _, _, _, node in parsed[group_end:]:
+                later |= names_in(node)
+            var, bound = ("i", "L") if scope == "lesion" else ("a", "A")
+            self.lines.append(f"    for {var} in range({bound}):")
+            self.local = set()
+            for _, name, target, node in group:
+                value = self.expr(node, scope, "        ")
+                kind = symbols().kind.get(name)
+                if kind in ("quantity", "event_temp"):
+                    self.lines.append(f"        _{name} = {value}")
+                    self.local.add(name)
+                    if name in later:
+                        store = f"wl[{self.lq[name]}, i]" if scope == "lesion" else f"wa[{self.aq[name]}, a]"
+                        self.lines.append(f"        {store} = _{name}")
+                else:
+                    self.lines.append(f"        {target} = {value}")
+            self.local = set()
+            k = group_end
 
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Gt: ">", ast.Lt: "<",
@@ -331,24 +367,32 @@ def scalar_source() -> str:
     lidx = {n: k for k, n in enumerate(lesion_params)}
     unpack = [f"    {n} = par[{k}]" for k, n in enumerate(params)]
 
-    w = _ScalarWriter(pidx, lidx, lq, aq)
+    index = {"lesion": "i", "agent": "a"}
+    statements = []
     for scope, name, expr in eq.QUANTITIES:
-        target = name if scope == "systemic" else w.name(name, scope)
-        w.assign(scope, target, expr, f"quantity {name}")
+        statements.append((scope, name, name, expr, f"quantity {name}"))
     for name, expr in eq.RATES.items():
         scope = sym.scope[name]
-        target = f"dy[O_{name}]" if scope == "systemic" else f"dy[O_{name} + {'i' if scope == 'lesion' else 'a'}]"
-        w.assign(scope, target, expr, f"rate of {name}")
+        target = f"dy[O_{name}]" if scope == "systemic" else f"dy[O_{name} + {index[scope]}]"
+        statements.append((scope, name, target, expr, f"rate of {name}"))
+    w = _ScalarWriter(pidx, lidx, lq, aq)
+    w.write(statements)
     rhs_body = w.lines
 
-    w = _ScalarWriter(pidx, lidx, lq, aq)
+    statements = []
     for scope, name, expr in eq.EVENT:
         kind = sym.kind[name]
         if scope == "systemic":
             target = f"y[O_{name}]" if kind == "state" else name
+        elif kind == "state":
+            target = f"y[O_{name} + {index[scope]}]"
+        elif kind == "aux":
+            target = "active[i]"
         else:
-            target = w.name(name, scope)
-        w.assign(scope, target, expr, f"event line {name}")
+            target = name
+        statements.append((scope, name, target, expr, f"event line {name}"))
+    w = _ScalarWriter(pidx, lidx, lq, aq)
+    w.write(statements)
     event_body = w.lines
 
     offsets = [f"    O_{name} = offsets[{k}]" for k, name in enumerate(state_offsets(0, 0))]

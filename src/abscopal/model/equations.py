@@ -23,6 +23,8 @@ from ..agents.library import TARGETS
 # the subject (host, mechanisms, baseline ALC); scope as above.
 SUBJECT_INPUTS = {
     "gompertz_a": "systemic",  # ln 2 / (T_d ln(K/V_ref)), growth.gompertz_constant
+    "log_carrying_capacity": "systemic",  # ln K
+    "log_perfusion_reference_volume": "systemic",  # ln V_Q (-20.723... in the perfusion term is ln 1e-9)
     "blood_volume_mm3": "systemic",  # blood_volume in mm^3
     "icd_radiation_eff": "systemic",  # icd_radiation, or icd_basal with immunogenic_death switched off
     "pdl1_baseline": "systemic",  # the lesion's baseline PD-L1 (pdl1_tps)
@@ -49,12 +51,13 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     ("lesion", "cells", "exp(log_cells) * active"),
     ("lesion", "total", "cells + doomed"),
     ("lesion", "volume", "total / cell_density"),
+    ("lesion", "log_volume", "log(max(volume, 1e-30))"),  # shared by growth and perfusion (one log per lesion)
     ("lesion", "ratio", "effectors / max(total, 1e-9)"),
     # M7 killing under PD-1/PD-L1
     ("lesion", "engaged", "flag_pd1_axis * pdl1 * (1.0 - o_pd1) * (1.0 - o_pdl1)"),
     ("lesion", "kill", "kill_rate * ratio / (1.0 + ratio / kill_saturation_ratio) * (1.0 - pdl1_max_inhibition * engaged)"
                        " / (1.0 + suppression) * immune_on"),
-    ("lesion", "growth", "min(gompertz_a * log(carrying_capacity / max(total / cell_density, 1e-30)), max_proliferation_rate)"
+    ("lesion", "growth", "min(gompertz_a * (log_carrying_capacity - log_volume), max_proliferation_rate)"
                          " * cells / (cells + extinction_scale)"),
     # M3 immunogenic death, M4 danger signal, M5 DC loading
     ("lesion", "release", "antigenicity * (icd_radiation_eff * doomed_clearance_rate * doomed"
@@ -74,7 +77,7 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
                               " / (1.0 + costimulation)"),
     # M6 trafficking by perfusion; with trafficking off, each lesion gets its own share of priming
     ("lesion", "entry_systemic", "effector_extraction * 1440.0 * tumour_perfusion"
-                                 " * (perfusion_reference_volume / max(volume, 1e-9)) ** perfusion_size_exponent"
+                                 " * exp(perfusion_size_exponent * (log_perfusion_reference_volume - max(log_volume, -20.72326583694641)))"
                                  " * volume / blood_volume_mm3 * active"),
     ("systemic", "entry_total", "sum_lesions(entry_systemic)"),
     ("systemic", "active_count", "max(sum_lesions(active), 1.0)"),

@@ -1,0 +1,362 @@
+"""Benchmark: abscopal's cohort engine against the usual ways of solving the same model, side by side.
+
+    .venv/bin/python benchmarks/engine.py            # all cases; writes benchmarks/results/engine.json
+                                                     # and the table in docs/performance.md
+    .venv/bin/python benchmarks/engine.py --quick    # 1k and 10k only, fewer baseline subjects
+
+Scenario: benchmarks/scenarios/five_lesions_sbrt_ipi_nivo.yaml (melanoma, 5 lesions, SBRT 8 Gy x 3 to one
+lesion, ipilimumab 3 mg/kg q3w x4 and nivolumab 240 mg q2w; population variability on; 365 days).
+Subject k is the same in every case (population stream keyed by (seed, k)).
+
+Cases (each in its own process, so that peak memory is its own):
+  abscopal          compiled engine (model/equations.py -> numba), all threads; setup and integration timed
+  abscopal-numpy    the vectorised NumPy engine (same algorithm and equations), one process
+  cyrk              CyRK's numba RK45 (nbsolve_ivp) on the same compiled right-hand side, interval by interval
+  scipy-lsoda/-bdf  scipy.integrate.solve_ivp looped over subjects, pure-Python right-hand side (the generated
+                    scalar function, uncompiled), interval by interval between events
+  roadrunner-1/-2   libRoadRunner on abscopal's own SBML export (`abscopal sbml`), 1 and 2 processes
+  amici             AMICI on the same SBML, if it is installed and builds here
+Accuracy: final tumour burden (sum of measured lesion volumes at day 365) against abscopal's compiled engine at
+rtol 1e-10 / atol 1e-12, as max |x - ref| / max(ref, 1 mm^3) over the timed subjects.
+Slow baselines are timed on at most 100 subjects; their per-subject rate is extrapolated to 1k/10k/100k and
+labelled so. Speed is never asserted in the test suite; this script only measures and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "benchmarks" / "scenarios" / "five_lesions_sbrt_ipi_nivo.yaml"
+DURATION = 365.0
+RTOL, ATOL = 1e-5, 1e-9  # production tolerances of the compiled engine for this benchmark
+REF_RTOL, REF_ATOL = 1e-10, 1e-12
+
+
+# ----------------------------------------------------------------------------------------------- cohort
+def subjects(indices):
+    from abscopal.model.subject import subject_from_scenario
+    from abscopal.population import parse_population, sample_subject
+    from abscopal.scenario.load import load_scenario
+
+    scenario = load_scenario(SCENARIO)
+    spec = parse_population(scenario.population, scenario.species)
+    return [subject_from_scenario(sample_subject(scenario, spec, k), k) for k in indices]
+
+
+def final_burden(batch, i, y_final):
+    t = np.array([DURATION])
+    return float(batch.readout(i, y_final[None, :], t)["volume_mm3"][-1].sum())
+
+
+def reference(n):
+    """Final burden of subjects 0..n-1 at rtol 1e-10 (compiled engine), cached per n in the temp folder."""
+    path = Path(tempfile.gettempdir()) / f"abscopal-bench-ref-{n}.npy"
+    if path.exists():
+        return np.load(path)
+    from abscopal.engine.compiled import run_compiled
+    from abscopal.model.batch import Batch
+
+    batch = Batch(subjects(range(n)))
+    t_out = np.array([0.0, DURATION])
+    out, status, _ = run_compiled(batch, t_out, rtol=REF_RTOL, atol=REF_ATOL)
+    ref = np.array([final_burden(batch, i, out[i, -1]) for i in range(n)])
+    np.save(path, ref)
+    return ref
+
+
+def accuracy(values, n):
+    ref = reference(n)
+    return float(np.max(np.abs(np.asarray(values) - ref[:n]) / np.maximum(ref[:n], 1.0)))
+
+
+# ----------------------------------------------------------------------------------------------- cases
+def case_abscopal(n, chunk=10_000):
+    import numba
+
+    from abscopal.engine.compiled import run_compiled
+    from abscopal.model.batch import Batch
+
+    t_out = np.array([0.0, DURATION])
+    t0 = time.perf_counter()
+    run_compiled(Batch(subjects(range(2))), t_out, rtol=RTOL, atol=ATOL)  # load (or compile) the kernel
+    load_s = time.perf_counter() - t0
+    setup_s = integrate_s = 0.0
+    burdens = []
+    for start in range(0, n, chunk):
+        t0 = time.perf_counter()
+        batch = Batch(subjects(range(start, min(n, start + chunk))))
+        t1 = time.perf_counter()
+        out, status, steps = run_compiled(batch, t_out, rtol=RTOL, atol=ATOL)
+        t2 = time.perf_counter()
+        setup_s += t1 - t0
+        integrate_s += t2 - t1
+        if start == 0:
+            burdens = [final_burden(batch, i, out[i, -1]) for i in range(min(100, batch.S))]
+            mean_steps = steps.mean(axis=0).tolist()
+        del out, batch
+    years = n * DURATION / 365.25
+    return {"n_timed": n, "threads": numba.get_num_threads(), "kernel_load_s": load_s, "setup_s": setup_s,
+            "integrate_s": integrate_s, "subject_years_per_s": years / integrate_s,
+            "subject_years_per_s_with_setup": years / (setup_s + integrate_s),
+            "accepted_rejected_steps_per_subject": mean_steps, "accuracy": accuracy(burdens, len(burdens))}
+
+
+def case_abscopal_numpy(n):
+    from abscopal.engine import integrate_batch
+    from abscopal.model.batch import Batch
+
+    batch = Batch(subjects(range(n)))
+    y0, active = batch.initial_state()
+    t_out = np.array([0.0, DURATION])
+    t0 = time.perf_counter()
+    out, status, _ = integrate_batch(batch.rhs, y0, active, t_out, batch.ev_time, batch.apply_events,
+                                     nonnegative=batch.nonnegative(), rtol=RTOL, atol=ATOL)
+    wall = time.perf_counter() - t0
+    burdens = [final_burden(batch, i, out[i, -1]) for i in range(min(n, 100))]
+    return {"n_timed": n, "integrate_s": wall, "subject_years_per_s": n * DURATION / 365.25 / wall,
+            "accuracy": accuracy(burdens, len(burdens))}
+
+
+def _intervals(batch, i):
+    times = [t for t in batch.ev_time[i] if np.isfinite(t) and t < DURATION]
+    return times
+
+
+def _scalar_inputs(batch):
+    inputs = batch.compiled_inputs()
+    from abscopal.model import _generated as g
+
+    work = (np.empty((g.N_LESION_WORK, batch.L)), np.empty((g.N_AGENT_WORK, max(batch.A, 1))))
+    return inputs, work
+
+
+def case_scipy(n, method):
+    from scipy.integrate import solve_ivp
+
+    from abscopal.model import _generated as g
+    from abscopal.model.batch import Batch
+
+    batch = Batch(subjects(range(n)))
+    inputs, (wl, wa) = _scalar_inputs(batch)
+    nonneg = inputs["nonneg"]
+    burdens = []
+    t0 = time.perf_counter()
+    for i in range(n):
+        y = inputs["y0"][i].copy()
+        active = inputs["active"][i].copy()
+        args = (inputs["par"][i], inputs["lpar"][i], inputs["apar"], inputs["offsets"], wl, wa)
+        dy = np.empty_like(y)
+
+        def f(t, state, active=active, args=args, dy=dy):
+            g.rhs_scalar(state, dy, active, *args)
+            return dy.copy()
+
+        events = _intervals(batch, i)
+        t = 0.0
+        for e, t_event in enumerate(events + [DURATION]):
+            if t_event > t:
+                sol = solve_ivp(f, (t, t_event), y, method=method, rtol=1e-8, atol=1e-10)
+                y = np.where(nonneg, np.maximum(sol.y[:, -1], 0.0), sol.y[:, -1])
+                t = t_event
+            if e < len(events):
+                g.event_scalar(y, active, *args, inputs["ev_lesion"][i, e], inputs["ev_systemic"][i, e], inputs["ev_agent"][i, e])
+        burdens.append(final_burden(batch, i, y))
+    wall = time.perf_counter() - t0
+    return {"n_timed": n, "extrapolated": True, "integrate_s": wall, "rtol": 1e-8, "atol": 1e-10,
+            "subject_years_per_s": n * DURATION / 365.25 / wall, "accuracy": accuracy(burdens, n)}
+
+
+def case_cyrk(n):
+    import numba as nb
+    from CyRK import nbsolve_ivp
+
+    from abscopal.engine.compiled import kernel
+    from abscopal.model.batch import Batch
+
+    rhs = kernel()._rhs
+    event = kernel()._event
+
+    @nb.njit
+    def diffeq(t, y, active, par, lpar, apar, offsets, wl, wa):
+        dy = np.empty_like(y)
+        rhs(y, dy, active, par, lpar, apar, offsets, wl, wa)
+        return dy
+
+    @nb.njit
+    def run(y, active, par, lpar, apar, offsets, wl, wa, events, ev_l, ev_s, ev_a, nonneg, duration, rtol, atol):
+        t = 0.0
+        for e in range(events.shape[0] + 1):
+            t_next = events[e] if e < events.shape[0] else duration
+            if t_next > t:
+                _, ys, ok, _ = nbsolve_ivp(diffeq, (t, t_next), y, args=(active, par, lpar, apar, offsets, wl, wa),
+                                           rtol=rtol, atol=atol, rk_method=1)
+                y = ys[:, -1].copy()
+                for j in range(y.shape[0]):
+                    if nonneg[j] and y[j] < 0.0:
+                        y[j] = 0.0
+                t = t_next
+            if e < events.shape[0]:
+                event(y, active, par, lpar, apar, offsets, wl, wa, ev_l[e], ev_s[e], ev_a[e])
+        return y
+
+    batch = Batch(subjects(range(n)))
+    inputs, (wl, wa) = _scalar_inputs(batch)
+    t0 = time.perf_counter()
+    args0 = (inputs["y0"][0].copy(), inputs["active"][0].copy(), inputs["par"][0], inputs["lpar"][0], inputs["apar"],
+             inputs["offsets"], wl, wa, np.array(_intervals(batch, 0)), inputs["ev_lesion"][0], inputs["ev_systemic"][0],
+             inputs["ev_agent"][0], inputs["nonneg"], DURATION, 1e-6, ATOL)
+    run(*args0)
+    compile_s = time.perf_counter() - t0
+    burdens = []
+    t0 = time.perf_counter()
+    for i in range(n):
+        events = np.array(_intervals(batch, i))
+        y = run(inputs["y0"][i].copy(), inputs["active"][i].copy(), inputs["par"][i], inputs["lpar"][i], inputs["apar"],
+                inputs["offsets"], wl, wa, events, inputs["ev_lesion"][i], inputs["ev_systemic"][i], inputs["ev_agent"][i],
+                inputs["nonneg"], DURATION, 1e-6, ATOL)
+        burdens.append(final_burden(batch, i, y))
+    wall = time.perf_counter() - t0
+    return {"n_timed": n, "extrapolated": True, "threads": 1, "compile_s": compile_s, "integrate_s": wall, "rtol": 1e-6,
+            "subject_years_per_s": n * DURATION / 365.25 / wall, "accuracy": accuracy(burdens, n)}
+
+
+def _roadrunner_subject(args):
+    """Export, load and simulate one subject with libRoadRunner; returns (final burden, load s, simulate s)."""
+    k, = args
+    import roadrunner
+
+    from abscopal.model.batch import Batch
+    from abscopal.sbml import subject_sbml
+
+    subject = subjects([k])[0]
+    batch = Batch([subject])
+    t0 = time.perf_counter()
+    rr = roadrunner.RoadRunner(subject_sbml(subject))
+    t1 = time.perf_counter()
+    rr.integrator.relative_tolerance = 1e-8
+    rr.integrator.absolute_tolerance = 1e-10
+    rr.simulate(0.0, DURATION, 2)
+    t2 = time.perf_counter()
+    from abscopal.sbml import state_vector
+
+    return final_burden(batch, 0, state_vector(rr, batch)), t1 - t0, t2 - t1
+
+
+def case_roadrunner(n, processes):
+    import multiprocessing as mp
+
+    t0 = time.perf_counter()
+    if processes > 1:
+        with mp.get_context("spawn").Pool(processes) as pool:
+            results = pool.map(_roadrunner_subject, [(k,) for k in range(n)])
+    else:
+        results = [_roadrunner_subject((k,)) for k in range(n)]
+    wall = time.perf_counter() - t0
+    burdens = [r[0] for r in results]
+    return {"n_timed": n, "extrapolated": True, "processes": processes, "integrate_s": wall,
+            "load_s_per_subject": float(np.mean([r[1] for r in results])),
+            "simulate_s_per_subject": float(np.mean([r[2] for r in results])), "rtol": 1e-8,
+            "subject_years_per_s": n * DURATION / 365.25 / wall, "accuracy": accuracy(burdens, n)}
+
+
+CASES = {
+    "abscopal": case_abscopal,
+    "abscopal-numpy": case_abscopal_numpy,
+    "cyrk": case_cyrk,
+    "scipy-lsoda": lambda n: case_scipy(n, "LSODA"),
+    "scipy-bdf": lambda n: case_scipy(n, "BDF"),
+    "roadrunner-1": lambda n: case_roadrunner(n, 1),
+    "roadrunner-2": lambda n: case_roadrunner(n, 2),
+}
+
+
+def run_case(name, n, env=None):
+    """Run one case in a fresh process; return its JSON with peak memory (MB)."""
+    cmd = [sys.executable, __file__, "--case", name, "--size", str(n)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def compile_time():
+    """Cold compile of the kernel in a fresh cache folder (numba and abscopal caches both empty)."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = dict(os.environ, NUMBA_CACHE_DIR=folder, ABSCOPAL_CACHE_DIR=folder)
+        code = ("import time, numpy as np; t=time.perf_counter();"
+                "from benchmarks.engine import subjects; from abscopal.model.batch import Batch;"
+                "from abscopal.engine.compiled import run_compiled;"
+                "b=Batch(subjects(range(2))); t1=time.perf_counter();"
+                "run_compiled(b, np.array([0.0, 10.0])); print(time.perf_counter()-t1)")
+        cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+        warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    return {"cold_s": float(cold.stdout.split()[-1]), "cached_s": float(warm.stdout.split()[-1])}
+
+
+def versions():
+    out = {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count(),
+           "processor": platform.processor() or platform.machine()}
+    for module in ("abscopal", "numpy", "scipy", "numba", "CyRK", "roadrunner", "amici"):
+        try:
+            mod = __import__(module)
+            out[module] = getattr(mod, "__version__", None) or getattr(mod, "version", lambda: "?")()
+        except Exception:  # noqa: BLE001 - reported as absent
+            out[module] = None
+    try:
+        with open("/proc/cpuinfo") as fh:
+            out["cpu_model"] = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="1k and 10k only, fewer baseline subjects")
+    args = parser.parse_args()
+    if args.case:
+        result = CASES[args.case](args.size)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return 0
+
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    baseline_n = {"cyrk": 100, "scipy-lsoda": 10 if args.quick else 20, "scipy-bdf": 10 if args.quick else 20,
+                  "roadrunner-1": 20 if args.quick else 50, "roadrunner-2": 20 if args.quick else 50}
+    reference(100)
+    results = {"scenario": str(SCENARIO.relative_to(ROOT)), "duration_days": DURATION, "rtol": RTOL, "atol": ATOL,
+               "machine": versions(), "compile": compile_time(), "cases": {}}
+    print(f"kernel compile: {results['compile']}", file=sys.stderr)
+    for n in sizes:
+        results["cases"][f"abscopal@{n}"] = run_case("abscopal", n)
+        print(f"abscopal {n}: {results['cases'][f'abscopal@{n}']}", file=sys.stderr)
+    results["cases"]["abscopal-numpy@1000"] = run_case("abscopal-numpy", 1000)
+    for name, n in baseline_n.items():
+        results["cases"][f"{name}@{n}"] = run_case(name, n)
+        print(f"{name} {n}: {results['cases'][f'{name}@{n}']}", file=sys.stderr)
+    out = ROOT / "benchmarks" / "results" / "engine.json"
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    from benchmarks.report import write_performance_doc
+
+    write_performance_doc(results, ROOT / "docs" / "performance.md")
+    print(f"wrote {out} and docs/performance.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
