@@ -117,11 +117,13 @@ def convert_unit(value: float, from_unit: str, to_unit: str) -> float:
 
     Parameter-file values are converted over and over (every subject of a cohort reads the same
     entries), and a pint conversion costs tens of microseconds, so results are memoised. The memo
-    returns exactly what pint returned for the same arguments; zero (whose sign a key cannot tell
-    apart) and non-floats bypass it.
+    returns exactly what pint returned for the same arguments (zero is keyed with its sign, which
+    0.0 == -0.0 would otherwise lose); non-floats bypass it.
     """
-    if type(value) is float and value != 0.0:
-        return _convert_memo(value, from_unit, to_unit)
+    if type(value) is float:
+        if value != 0.0:
+            return _convert_memo(value, from_unit, to_unit)
+        return _convert_zero(math.copysign(1.0, value) < 0.0, from_unit, to_unit)
     return _convert(value, from_unit, to_unit)
 
 
@@ -132,3 +134,8 @@ def _convert(value: float, from_unit: str, to_unit: str) -> float:
 @lru_cache(maxsize=16384)
 def _convert_memo(value: float, from_unit: str, to_unit: str) -> float:
     return _convert(value, from_unit, to_unit)
+
+
+@lru_cache(maxsize=256)
+def _convert_zero(negative: bool, from_unit: str, to_unit: str) -> float:
+    return _convert(-0.0 if negative else 0.0, from_unit, to_unit)

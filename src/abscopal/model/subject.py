@@ -4,10 +4,14 @@ be stacked into a batch. Built from a Scenario (and, for cohorts, from sampled c
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
 
 from ..agents import get_agent
 from ..parameters import load_parameter_set, tumour_meta
+from ..parameters.store import load_sites
 from ..scenario.model import DrugRegimen, Scenario
 from . import host as host_mod
 from .declarations import parameter_declarations, site_declarations
@@ -59,14 +63,34 @@ class Subject:
     model: str = "abscopal"
 
 
-def _site_values(species_sites, site: str) -> dict[str, float]:
-    return {name: entry.to(SITE_UNITS[name]) for name, entry in species_sites[site].items()}
+def _convert_site(entries) -> dict[str, float]:
+    return {name: entry.to(SITE_UNITS[name]) for name, entry in entries.items()}
+
+
+@lru_cache(maxsize=None)
+def _species_site_values(species: str) -> Mapping[str, Mapping[str, float]]:
+    """Every site's values of a species in declaration units, converted once (read-only views)."""
+    return MappingProxyType({site: MappingProxyType(_convert_site(entries)) for site, entries in load_sites(species).items()})
+
+
+def site_value_table(pset) -> Mapping[str, Mapping[str, float]]:
+    """``{site: {name: value}}`` of a parameter set in declaration units (read-only; copy before handing out)."""
+    if pset.sites is load_sites(pset.species):
+        return _species_site_values(pset.species)
+    return {site: _convert_site(entries) for site, entries in pset.sites.items()}
+
+
+@lru_cache(maxsize=None)
+def _declared_values(species: str, tumour: str) -> Mapping[str, float]:
+    """Every declared parameter of (species, tumour) in declaration units, converted once (read-only)."""
+    pset = load_parameter_set(species, tumour)
+    return MappingProxyType({name: pset[name].to(p.unit) for name, p in parameter_declarations().items()})
 
 
 def parameter_values(species: str, tumour: str, overrides=()) -> tuple[dict[str, float], object]:
+    """A fresh, caller-owned values dict (declared parameters, then ``overrides``) and the parameter set."""
     pset = load_parameter_set(species, tumour)
-    declared = parameter_declarations()
-    values = {name: pset[name].to(p.unit) for name, p in declared.items()}
+    values = dict(_declared_values(species, tumour))
     for name, text in overrides:
         values[name] = float(text)
     return values, pset
@@ -124,8 +148,8 @@ def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject
             values["occult_min_diameter"], values["occult_max_diameter"],
         ):
             lesions.append(LesionSpec(id=oid, site=site, volume_mm3=math.pi * diameter**3 / 6.0, occult=True))
-    site_table = pset.sites
-    site_values = [_site_values(site_table, les.site) for les in lesions]
+    site_table = site_value_table(pset)
+    site_values = [dict(site_table[les.site]) for les in lesions]
     alc0 = (patient.alc_per_ul or values["alc_baseline"]) * host_mod.alc_fraction(scenario.host_immune, values)
     rt_events = _rt_events(scenario, lesions, values, site_table, mechanisms["lymphocyte_kill"])
     agents = sorted({r.agent for r in scenario.drugs})
@@ -150,11 +174,11 @@ def _rt_events(scenario: Scenario, lesions, values, site_table, lymphocyte_kill:
         fields = []  # (site, field cm3)
         for lid in block.lesion_ids:
             les = lesions[index[lid]]
-            default = max(_site_values(site_table, les.site)["default_field_size"],
+            default = max(site_table[les.site]["default_field_size"],
                           values["field_margin_factor"] * les.volume_mm3 / 1000.0)
             fields.append((les.site, block.field_size_cm3 / max(len(block.lesion_ids), 1) if block.field_size_cm3 else default))
         if block.site is not None:
-            site_vals = _site_values(site_table, block.site)
+            site_vals = site_table[block.site]
             fields.append((block.site, block.field_size_cm3 or site_vals["default_field_size"]))
         for day in block.days:
             event = events.setdefault(day, RTEvent())
@@ -170,7 +194,7 @@ def _rt_events(scenario: Scenario, lesions, values, site_table, lymphocyte_kill:
                 survival = lymphocyte_survival(dose, values["lymphocyte_alpha"], values["lymphocyte_beta"])
                 event.alc_factor *= (1.0 - values["node_lymphocyte_fraction"] * (1.0 - survival)) ** len(block.lesion_ids)
             for site, field_cm3 in fields:
-                site_vals = _site_values(site_table, site)
+                site_vals = site_table[site]
                 beam_on = block.beam_on_time_min if block.beam_on_time_min else site_vals["beam_on_time_per_gy"] * dose
                 effect = fraction_effect(dose, field_cm3, beam_on, site_vals, species_values, modality)
                 event.alc_factor *= effect.alc_factor
