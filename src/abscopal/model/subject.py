@@ -90,7 +90,7 @@ def _declared_values(species: str, tumour: str) -> Mapping[str, float]:
 def parameter_values(species: str, tumour: str, overrides=()) -> tuple[dict[str, float], object]:
     """A fresh, caller-owned values dict (declared parameters, then ``overrides``) and the parameter set."""
     pset = load_parameter_set(species, tumour)
-    values = dict(_declared_values(species, tumour))
+    values = _declared_values(species, tumour).copy()  # a plain dict (MappingProxyType.copy copies the dict)
     for name, text in overrides:
         values[name] = float(text)
     return values, pset
@@ -132,7 +132,8 @@ def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject
         values["pdl1_tps"] = patient.pdl1_tps
     if patient.tmb_per_mb is not None:
         values["antigenicity"] *= (max(patient.tmb_per_mb, 1e-3) / values["tmb"]) ** values["tmb_exponent"]
-    mechanisms = {name: scenario.mechanism_on(name) for name in
+    switches = dict(scenario.mechanisms)  # what Scenario.mechanism_on reads, once rather than per mechanism
+    mechanisms = {name: switches.get(name, True) for name in
                   ("immunogenic_death", "interferon", "trex1", "priming", "ctla4", "trafficking", "pd1_axis",
                    "suppression", "lymphocyte_kill", "occult_lesions")}
     irradiated = scenario.irradiated_ids
@@ -180,23 +181,33 @@ def _rt_events(scenario: Scenario, lesions, values, site_table, lymphocyte_kill:
         if block.site is not None:
             site_vals = site_table[block.site]
             fields.append((block.site, block.field_size_cm3 or site_vals["default_field_size"]))
+        # The whole-body effects of one fraction are pure functions of the block, so they are computed once per
+        # block and multiplied in on each of its days (the same factors, in the same order, as per day).
+        node_factor, effects = None, ()
+        if lymphocyte_kill and block.days:
+            if block.nodes:
+                survival = lymphocyte_survival(dose, values["lymphocyte_alpha"], values["lymphocyte_beta"])
+                node_factor = (1.0 - values["node_lymphocyte_fraction"] * (1.0 - survival)) ** len(block.lesion_ids)
+            effects = []
+            for site, field_cm3 in fields:
+                site_vals = site_table[site]
+                beam_on = block.beam_on_time_min if block.beam_on_time_min else site_vals["beam_on_time_per_gy"] * dose
+                effects.append(fraction_effect(dose, field_cm3, beam_on, site_vals, species_values, modality))
+        slots = [index[lid] for lid in block.lesion_ids]
         for day in block.days:
-            event = events.setdefault(day, RTEvent())
-            for lid in block.lesion_ids:
-                k = index[lid]
+            event = events.get(day)
+            if event is None:
+                event = events[day] = RTEvent()
+            for k in slots:
                 event.lesion_dose[k] = event.lesion_dose.get(k, 0.0) + dose
                 event.lesion_coverage[k] = max(event.lesion_coverage.get(k, 0.0), block.coverage)
             if not lymphocyte_kill:
                 continue
             if block.nodes:
-                event.node_lesions.update(index[lid] for lid in block.lesion_ids)
+                event.node_lesions.update(slots)
                 event.node_dose = max(event.node_dose, dose)
-                survival = lymphocyte_survival(dose, values["lymphocyte_alpha"], values["lymphocyte_beta"])
-                event.alc_factor *= (1.0 - values["node_lymphocyte_fraction"] * (1.0 - survival)) ** len(block.lesion_ids)
-            for site, field_cm3 in fields:
-                site_vals = site_table[site]
-                beam_on = block.beam_on_time_min if block.beam_on_time_min else site_vals["beam_on_time_per_gy"] * dose
-                effect = fraction_effect(dose, field_cm3, beam_on, site_vals, species_values, modality)
+                event.alc_factor *= node_factor
+            for effect in effects:
                 event.alc_factor *= effect.alc_factor
                 event.blood_factor *= effect.blood_survival
                 event.marrow_factor *= effect.marrow_factor
