@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from types import MappingProxyType
 
 from ..agents import get_agent
@@ -67,7 +67,7 @@ def _convert_site(entries) -> dict[str, float]:
     return {name: entry.to(SITE_UNITS[name]) for name, entry in entries.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _species_site_values(species: str) -> Mapping[str, Mapping[str, float]]:
     """Every site's values of a species in declaration units, converted once (read-only views)."""
     return MappingProxyType({site: MappingProxyType(_convert_site(entries)) for site, entries in load_sites(species).items()})
@@ -80,7 +80,7 @@ def site_value_table(pset) -> Mapping[str, Mapping[str, float]]:
     return {site: _convert_site(entries) for site, entries in pset.sites.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _declared_values(species: str, tumour: str) -> Mapping[str, float]:
     """Every declared parameter of (species, tumour) in declaration units, converted once (read-only)."""
     pset = load_parameter_set(species, tumour)
