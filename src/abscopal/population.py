@@ -244,9 +244,17 @@ def _pdl1(typical: float, z_antigenicity: float, pop: dict, rng: np.random.Gener
 
 @cache
 def _scipy_kernels():
-    from scipy import special, stats
+    """(ndtr, beta quantile kernel): the ufuncs behind norm.cdf and beta._ppf. Importing them from
+    scipy.special avoids importing scipy.stats (~0.6 s per process, e.g. per trial worker)."""
+    from scipy import special
 
-    return special.ndtr, stats.beta._ppf
+    try:
+        from scipy.special._ufuncs import _beta_ppf  # what scipy.stats.beta._ppf calls
+    except ImportError:  # a scipy that moved it: the method itself
+        from scipy import stats
+
+        _beta_ppf = stats.beta._ppf
+    return special.ndtr, _beta_ppf
 
 
 def beta_ppf_of_normal(z: float, a: float, b: float) -> float:
