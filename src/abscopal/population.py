@@ -16,7 +16,8 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from types import MappingProxyType
 
 import numpy as np
 
@@ -25,8 +26,8 @@ from .errors import InputError
 from .parameters import load_parameter_set, tumour_keys, tumour_meta
 from .parameters.store import _read, parse_entries
 from .scenario.fields import as_int, as_list, as_mapping, check_keys, choice
-from .scenario.load import resolve_targets
-from .scenario.model import Lesion, Patient, Scenario
+from .scenario.load import select_targets
+from .scenario.model import Lesion, Patient, Scenario, Simulation
 
 POPULATION_KEYS = ("size", "seed", "lesions", "covariates", "tumour_mix")
 VARIED = {  # parameter -> population CV entry
@@ -48,11 +49,12 @@ class PopulationSpec:
 
 
 @cache
-def population_values(species: str) -> dict[str, float]:
+def population_values(species: str) -> Mapping[str, float]:
+    """The population file's values in canonical units (cached; read-only)."""
     entries = parse_entries(_read(f"populations/{species}.toml")["parameters"], f"populations/{species}.toml")
     units = {"lesion_diameter_median": "mm", "lesion_diameter_min": "mm", "lesion_diameter_max": "mm", "weight_median": "kg",
              "os_baseline_hazard": "1/day", "os_reference_burden": "mm^3"}
-    return {name: entry.to(units.get(name, "1")) for name, entry in entries.items()}
+    return MappingProxyType({name: entry.to(units.get(name, "1")) for name, entry in entries.items()})
 
 
 def parse_population(raw: Mapping | None, species: str, *, size: int | None = None, seed: int | None = None) -> PopulationSpec:
@@ -103,10 +105,10 @@ def parse_population(raw: Mapping | None, species: str, *, size: int | None = No
 
 
 @cache
-def p53_prevalence(species: str) -> dict[str, float]:
-    """Fraction of TP53-mutant patients per tumour type (``[p53_mutant_fraction]`` of the population file)."""
+def p53_prevalence(species: str) -> Mapping[str, float]:
+    """Fraction of TP53-mutant patients per tumour type (``[p53_mutant_fraction]`` of the population file; read-only)."""
     table = _read(f"populations/{species}.toml").get("p53_mutant_fraction", {})
-    return {name: entry.value for name, entry in parse_entries(table, f"populations/{species}.toml").items()}
+    return MappingProxyType({name: entry.value for name, entry in parse_entries(table, f"populations/{species}.toml").items()})
 
 
 def _lognormal_factor(rng: np.random.Generator, cv: float) -> float:
@@ -114,49 +116,106 @@ def _lognormal_factor(rng: np.random.Generator, cv: float) -> float:
     return math.exp(sigma * rng.standard_normal() - 0.5 * sigma * sigma)
 
 
+def _sigma(cv: float) -> float:
+    """Log-scale SD of a log-normal factor with coefficient of variation ``cv`` (as in :func:`_lognormal_factor`)."""
+    return math.sqrt(math.log(1.0 + cv * cv))
+
+
+@dataclass(frozen=True)
+class _TumourConstants:
+    """What sampling needs from the parameter and population files of one (species, tumour), computed once:
+    canonical values and the log-normal sigmas. Every expression is the one the draws used inline, so the
+    numbers are the same bits."""
+
+    pset: object
+    pop: Mapping[str, float]
+    log_burden_reference: float
+    alc_baseline: float  # /uL
+    alc_rho: float
+    alc_rho_c: float
+    alc_sigma: float
+    tmb_sigma: float
+    weight_sigma: float
+    weight_base: float
+    growth_rho: float
+    growth_rho_c: float
+    varied: tuple[tuple[str, float, float], ...]  # (parameter, base value in its unit, sigma)
+    lesion_size_sigma: float
+    default_sites: tuple[str, ...]
+    p53_prevalence: float | None
+
+
+_VARIED_UNITS = {"priming_rate": "1/day", "doubling_time": "day", "alpha": "1/Gy"}
+
+
+@cache
+def _tumour_constants(species: str, tumour: str) -> _TumourConstants:
+    pop = population_values(species)
+    pset = load_parameter_set(species, tumour)
+    alc_rho = pop.get("alc_burden_correlation", 0.0)
+    growth_rho = pop.get("growth_burden_correlation", 0.0)
+    body_weight = pset["body_weight"].to("kg")
+    return _TumourConstants(
+        pset=pset,
+        pop=pop,
+        log_burden_reference=math.log(pop.get("lesion_diameter_median", 1.0) * 2.5),
+        alc_baseline=pset["alc_baseline"].to("1/uL"),
+        alc_rho=alc_rho,
+        alc_rho_c=math.sqrt(1 - alc_rho * alc_rho),
+        alc_sigma=math.sqrt(math.log(1.0 + pop["alc_cv"] ** 2)),
+        tmb_sigma=_sigma(pop.get("tmb_cv", 0.0)),
+        weight_sigma=_sigma(pop["weight_cv"]),
+        weight_base=pop.get("weight_median", body_weight) if species == "human" else body_weight,
+        growth_rho=growth_rho,
+        growth_rho_c=math.sqrt(1.0 - growth_rho * growth_rho),
+        varied=tuple((name, pset[name].to(_VARIED_UNITS.get(name, "1")), math.sqrt(math.log(1.0 + pop.get(cv_name, 0.0) ** 2)))
+                     for name, cv_name in VARIED.items()),
+        lesion_size_sigma=_sigma(pop.get("lesion_size_cv", pop.get("explicit_lesion_size_cv", 0.2))),
+        default_sites=tuple(tumour_meta(species, tumour).get("default_sites", [])),
+        p53_prevalence=p53_prevalence(species).get(tumour),
+    )
+
+
 def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario:
     """The k-th subject of the population as a fully resolved single-patient Scenario."""
     rng = np.random.default_rng([spec.seed, k, 7])
     species = scenario.species
-    pop = population_values(species)
     tumour = scenario.tumour
     if spec.tumour_mix:
         names, weights = zip(*spec.tumour_mix, strict=True)
         tumour = names[int(rng.choice(len(names), p=np.array(weights)))]
-    pset = load_parameter_set(species, tumour)
-    lesions = _sample_lesions(rng, scenario, spec, species, tumour, pop)
+    c = _tumour_constants(species, tumour)
+    pop = c.pop
+    lesions = _sample_lesions(rng, scenario, spec, c)
     patient = scenario.patient
     burden = sum(les.diameter_mm for les in lesions)
-    z_burden = max(-3.0, min(3.0, (math.log(burden) - math.log(pop.get("lesion_diameter_median", 1.0) * 2.5)) / 0.6))
+    z_burden = max(-3.0, min(3.0, (math.log(burden) - c.log_burden_reference) / 0.6))
     z = rng.standard_normal()
     alc = patient.alc_per_ul
     if alc is None:
-        rho = pop.get("alc_burden_correlation", 0.0)
-        sigma = math.sqrt(math.log(1.0 + pop["alc_cv"] ** 2))
-        alc = pset["alc_baseline"].to("1/uL") * math.exp(sigma * (rho * z_burden + math.sqrt(1 - rho * rho) * z))
-    tmb_factor = _lognormal_factor(rng, pop.get("tmb_cv", 0.0))
-    tmb = patient.tmb_per_mb if patient.tmb_per_mb is not None else pset["tmb"].value * tmb_factor
-    weight_factor = _lognormal_factor(rng, pop["weight_cv"])
-    weight = patient.weight_kg or (pop.get("weight_median", pset["body_weight"].to("kg")) * weight_factor
-                                   if species == "human" else pset["body_weight"].to("kg") * weight_factor)
+        alc = c.alc_baseline * math.exp(c.alc_sigma * (c.alc_rho * z_burden + c.alc_rho_c * z))
+    sigma = c.tmb_sigma
+    tmb_factor = math.exp(sigma * rng.standard_normal() - 0.5 * sigma * sigma)
+    tmb = patient.tmb_per_mb if patient.tmb_per_mb is not None else c.pset["tmb"].value * tmb_factor
+    sigma = c.weight_sigma
+    weight_factor = math.exp(sigma * rng.standard_normal() - 0.5 * sigma * sigma)
+    weight = patient.weight_kg or c.weight_base * weight_factor
     fixed = {name for name, _ in scenario.overrides}
     overrides = list(scenario.overrides)
     z_varied = {}
-    for name, cv_name in VARIED.items():
-        z_varied[name] = rng.standard_normal()
+    for name, base, sigma in c.varied:
+        zv = rng.standard_normal()
         if name == "doubling_time":  # larger burden, faster growth (shorter doubling time)
-            rho = pop.get("growth_burden_correlation", 0.0)
-            z_varied[name] = -rho * z_burden + math.sqrt(1.0 - rho * rho) * z_varied[name]
-        sigma = math.sqrt(math.log(1.0 + pop.get(cv_name, 0.0) ** 2))
-        factor = math.exp(sigma * z_varied[name] - 0.5 * sigma * sigma)
+            zv = -c.growth_rho * z_burden + c.growth_rho_c * zv
+        z_varied[name] = zv
+        factor = math.exp(sigma * zv - 0.5 * sigma * sigma)
         if name not in fixed:
-            unit = "1/day" if name == "priming_rate" else ("day" if name == "doubling_time" else ("1/Gy" if name == "alpha" else "1"))
-            overrides.append((name, str(pset[name].to(unit) * factor)))
+            overrides.append((name, str(base * factor)))
     pdl1 = patient.pdl1_tps
     if pdl1 is None:  # own stream: fixing PD-L1 (a subgroup) leaves every other draw of subject k unchanged
-        pdl1 = _pdl1(pset["pdl1_tps"].value, z_varied["antigenicity"], pop, np.random.default_rng([spec.seed, k, 8]))
+        pdl1 = _pdl1(c.pset["pdl1_tps"].value, z_varied["antigenicity"], pop, np.random.default_rng([spec.seed, k, 8]))
     p53 = None
-    prevalence = p53_prevalence(species).get(tumour)
+    prevalence = c.p53_prevalence
     if prevalence is not None:  # own stream (seed, k, 53)
         p53 = bool(np.random.default_rng([spec.seed, k, 53]).random() < prevalence)
         if p53 and "alpha" not in fixed:
@@ -164,35 +223,72 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
     new_patient = Patient(lesions=tuple(lesions), alc_per_ul=alc, weight_kg=weight, bsa_m2=patient.bsa_m2, pdl1_tps=pdl1,
                           tmb_per_mb=tmb, p53_mutant=p53)
     radiotherapy = tuple(b for b in (_resolve_block(b, lesions) for b in scenario.radiotherapy) if b is not None)
-    simulation = dataclasses.replace(scenario.simulation, seed=spec.seed)
     return dataclasses.replace(scenario, tumour=tumour, patient=new_patient, overrides=tuple(overrides),
-                               radiotherapy=radiotherapy, simulation=simulation, population=None,
-                               name=f"{scenario.name} #{k}")
+                               radiotherapy=radiotherapy, simulation=_with_seed(scenario.simulation, spec.seed),
+                               population=None, name=f"{scenario.name} #{k}")
+
+
+@lru_cache(maxsize=256)
+def _with_seed(simulation: Simulation, seed: int) -> Simulation:
+    return dataclasses.replace(simulation, seed=seed)
 
 
 def _pdl1(typical: float, z_antigenicity: float, pop: dict, rng: np.random.Generator) -> float:
     """Beta-distributed TPS (mean = the tumour's typical TPS) correlated with antigenicity by a Gaussian copula."""
-    from scipy import stats
-
     rho = pop.get("pdl1_antigenicity_correlation", 0.0)
     z = rho * z_antigenicity + math.sqrt(1.0 - rho * rho) * rng.standard_normal()
     mean = min(max(typical, 1e-3), 1 - 1e-3)
     conc = pop.get("pdl1_beta_concentration", 2.0)
-    return float(stats.beta.ppf(stats.norm.cdf(z), mean * conc, (1 - mean) * conc))
+    return beta_ppf_of_normal(z, mean * conc, (1 - mean) * conc)
 
 
-def _sample_lesions(rng, scenario: Scenario, spec: PopulationSpec, species: str, tumour: str, pop) -> list[Lesion]:
+@cache
+def _scipy_kernels():
+    """(ndtr, beta quantile kernel): the ufuncs behind norm.cdf and beta._ppf. Importing them from
+    scipy.special avoids importing scipy.stats (~0.6 s per process, e.g. per trial worker)."""
+    from scipy import special
+
+    try:
+        from scipy.special._ufuncs import _beta_ppf  # what scipy.stats.beta._ppf calls
+    except ImportError:  # a scipy that moved it: the method itself
+        from scipy import stats
+
+        _beta_ppf = stats.beta._ppf
+    return special.ndtr, _beta_ppf
+
+
+def beta_ppf_of_normal(z: float, a: float, b: float) -> float:
+    """``float(stats.beta.ppf(stats.norm.cdf(z), a, b))``, bit for bit, without the ~250 us per call of
+    scipy's generic distribution machinery (argument broadcasting and checks around the same kernels).
+
+    For finite z, ``norm.cdf`` is ``ndtr((z - 0) / 1)`` and, for 0 < q < 1 and a, b > 0, ``beta.ppf`` is
+    ``beta._ppf(q, a, b) * 1 + 0``; every other case goes through scipy itself.
+    """
+    ndtr, beta_ppf = _scipy_kernels()
+    if math.isfinite(z):
+        q = ndtr(z)
+        if 0.0 < q < 1.0 and a > 0.0 and b > 0.0:
+            return float(beta_ppf(q, a, b) * 1.0 + 0.0)
+    from scipy import stats
+
+    return float(stats.beta.ppf(stats.norm.cdf(z), a, b))
+
+
+def _sample_lesions(rng, scenario: Scenario, spec: PopulationSpec, c: _TumourConstants) -> list[Lesion]:
+    pop = c.pop
     given = scenario.patient.lesions
     if given:
-        cv = pop.get("lesion_size_cv", pop.get("explicit_lesion_size_cv", 0.2))
+        sigma = c.lesion_size_sigma
         out = []
         for les in given:
-            volume = les.volume_mm3 * _lognormal_factor(rng, cv)
-            out.append(dataclasses.replace(les, volume_mm3=volume, diameter_mm=(6 * volume / math.pi) ** (1 / 3)))
+            volume = les.volume_mm3 * math.exp(sigma * rng.standard_normal() - 0.5 * sigma * sigma)
+            # all of Lesion's fields (tests/unit/test_setup_cache.py checks the list): dataclasses.replace costs 4x
+            out.append(Lesion(id=les.id, site=les.site, diameter_mm=(6 * volume / math.pi) ** (1 / 3), volume_mm3=volume,
+                              appears_day=les.appears_day))
         return out
     lo, hi = spec.lesion_count or (int(pop["lesion_count_min"]), int(pop["lesion_count_max"]))
     count = int(rng.integers(lo, hi + 1))
-    sites = spec.lesion_sites or tuple(tumour_meta(species, tumour).get("default_sites", [])) or ("soft_tissue",)
+    sites = spec.lesion_sites or c.default_sites or ("soft_tissue",)
     diameters, chosen = [], []
     for _ in range(count):
         d = pop["lesion_diameter_median"] * math.exp(pop["lesion_diameter_sd_log"] * rng.standard_normal())
@@ -208,12 +304,23 @@ def _resolve_block(block, lesions):
     a block that selects nothing for this subject is dropped (the subject is not irradiated by it)."""
     if block.site is not None:
         return block
-    ids = {les.id for les in lesions}
-    targets = [t for t in block.targets if t in vocab.SELECTORS or t in ids]
+    ids = tuple(les.id for les in lesions)
+    ranked = None
+    if any(t in vocab.SELECTORS for t in block.targets):  # selectors pick by size: the ranking is part of the key
+        ranked = tuple(sorted(range(len(lesions)), key=lambda k: (-lesions[k].diameter_mm, k)))
+    return _resolve_block_for(block, ids, ranked)
+
+
+@lru_cache(maxsize=4096)
+def _resolve_block_for(block, ids: tuple[str, ...], ranked: tuple[int, ...] | None):
+    """The resolved block for lesions with these ids ranked so by size (what resolve_targets depends on);
+    blocks are immutable, so subjects with the same ids and ranking share one."""
+    present = set(ids)
+    targets = [t for t in block.targets if t in vocab.SELECTORS or t in present]
     if not targets:
         return None
     try:
-        chosen = resolve_targets(targets, tuple(lesions), "radiotherapy")
+        chosen = select_targets(targets, list(ids), list(ranked) if ranked is not None else [], "radiotherapy")
     except InputError:
         return None
     return dataclasses.replace(block, lesion_ids=chosen)

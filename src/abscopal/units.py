@@ -113,5 +113,29 @@ def parse_day(value: object, *, key: str = "") -> float:
 
 
 def convert_unit(value: float, from_unit: str, to_unit: str) -> float:
-    """Convert a magnitude between two units of the registry (parameter files)."""
+    """Convert a magnitude between two units of the registry (parameter files).
+
+    Parameter-file values are converted over and over (every subject of a cohort reads the same
+    entries), and a pint conversion costs tens of microseconds, so results are memoised. The memo
+    returns exactly what pint returned for the same arguments (zero is keyed with its sign, which
+    0.0 == -0.0 would otherwise lose); non-floats bypass it.
+    """
+    if type(value) is float:
+        if value != 0.0:
+            return _convert_memo(value, from_unit, to_unit)
+        return _convert_zero(math.copysign(1.0, value) < 0.0, from_unit, to_unit)
+    return _convert(value, from_unit, to_unit)
+
+
+def _convert(value: float, from_unit: str, to_unit: str) -> float:
     return float(ureg.Quantity(value, _clean(from_unit) if from_unit else "").to(_clean(to_unit)).magnitude)
+
+
+@lru_cache(maxsize=16384)
+def _convert_memo(value: float, from_unit: str, to_unit: str) -> float:
+    return _convert(value, from_unit, to_unit)
+
+
+@lru_cache(maxsize=256)
+def _convert_zero(negative: bool, from_unit: str, to_unit: str) -> float:
+    return _convert(-0.0 if negative else 0.0, from_unit, to_unit)

@@ -4,10 +4,14 @@ be stacked into a batch. Built from a Scenario (and, for cohorts, from sampled c
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from types import MappingProxyType
 
 from ..agents import get_agent
 from ..parameters import load_parameter_set, tumour_meta
+from ..parameters.store import load_sites
 from ..scenario.model import DrugRegimen, Scenario
 from . import host as host_mod
 from .declarations import parameter_declarations, site_declarations
@@ -59,14 +63,34 @@ class Subject:
     model: str = "abscopal"
 
 
-def _site_values(species_sites, site: str) -> dict[str, float]:
-    return {name: entry.to(SITE_UNITS[name]) for name, entry in species_sites[site].items()}
+def _convert_site(entries) -> dict[str, float]:
+    return {name: entry.to(SITE_UNITS[name]) for name, entry in entries.items()}
+
+
+@cache
+def _species_site_values(species: str) -> Mapping[str, Mapping[str, float]]:
+    """Every site's values of a species in declaration units, converted once (read-only views)."""
+    return MappingProxyType({site: MappingProxyType(_convert_site(entries)) for site, entries in load_sites(species).items()})
+
+
+def site_value_table(pset) -> Mapping[str, Mapping[str, float]]:
+    """``{site: {name: value}}`` of a parameter set in declaration units (read-only; copy before handing out)."""
+    if pset.sites is load_sites(pset.species):
+        return _species_site_values(pset.species)
+    return {site: _convert_site(entries) for site, entries in pset.sites.items()}
+
+
+@cache
+def _declared_values(species: str, tumour: str) -> Mapping[str, float]:
+    """Every declared parameter of (species, tumour) in declaration units, converted once (read-only)."""
+    pset = load_parameter_set(species, tumour)
+    return MappingProxyType({name: pset[name].to(p.unit) for name, p in parameter_declarations().items()})
 
 
 def parameter_values(species: str, tumour: str, overrides=()) -> tuple[dict[str, float], object]:
+    """A fresh, caller-owned values dict (declared parameters, then ``overrides``) and the parameter set."""
     pset = load_parameter_set(species, tumour)
-    declared = parameter_declarations()
-    values = {name: pset[name].to(p.unit) for name, p in declared.items()}
+    values = _declared_values(species, tumour).copy()  # a plain dict (MappingProxyType.copy copies the dict)
     for name, text in overrides:
         values[name] = float(text)
     return values, pset
@@ -108,7 +132,8 @@ def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject
         values["pdl1_tps"] = patient.pdl1_tps
     if patient.tmb_per_mb is not None:
         values["antigenicity"] *= (max(patient.tmb_per_mb, 1e-3) / values["tmb"]) ** values["tmb_exponent"]
-    mechanisms = {name: scenario.mechanism_on(name) for name in
+    switches = dict(scenario.mechanisms)  # what Scenario.mechanism_on reads, once rather than per mechanism
+    mechanisms = {name: switches.get(name, True) for name in
                   ("immunogenic_death", "interferon", "trex1", "priming", "ctla4", "trafficking", "pd1_axis",
                    "suppression", "lymphocyte_kill", "occult_lesions")}
     irradiated = scenario.irradiated_ids
@@ -124,8 +149,8 @@ def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject
             values["occult_min_diameter"], values["occult_max_diameter"],
         ):
             lesions.append(LesionSpec(id=oid, site=site, volume_mm3=math.pi * diameter**3 / 6.0, occult=True))
-    site_table = pset.sites
-    site_values = [_site_values(site_table, les.site) for les in lesions]
+    site_table = site_value_table(pset)
+    site_values = [dict(site_table[les.site]) for les in lesions]
     alc0 = (patient.alc_per_ul or values["alc_baseline"]) * host_mod.alc_fraction(scenario.host_immune, values)
     rt_events = _rt_events(scenario, lesions, values, site_table, mechanisms["lymphocyte_kill"])
     agents = sorted({r.agent for r in scenario.drugs})
@@ -150,29 +175,39 @@ def _rt_events(scenario: Scenario, lesions, values, site_table, lymphocyte_kill:
         fields = []  # (site, field cm3)
         for lid in block.lesion_ids:
             les = lesions[index[lid]]
-            default = max(_site_values(site_table, les.site)["default_field_size"],
+            default = max(site_table[les.site]["default_field_size"],
                           values["field_margin_factor"] * les.volume_mm3 / 1000.0)
             fields.append((les.site, block.field_size_cm3 / max(len(block.lesion_ids), 1) if block.field_size_cm3 else default))
         if block.site is not None:
-            site_vals = _site_values(site_table, block.site)
+            site_vals = site_table[block.site]
             fields.append((block.site, block.field_size_cm3 or site_vals["default_field_size"]))
+        # The whole-body effects of one fraction are pure functions of the block, so they are computed once per
+        # block and multiplied in on each of its days (the same factors, in the same order, as per day).
+        node_factor, effects = None, ()
+        if lymphocyte_kill and block.days:
+            if block.nodes:
+                survival = lymphocyte_survival(dose, values["lymphocyte_alpha"], values["lymphocyte_beta"])
+                node_factor = (1.0 - values["node_lymphocyte_fraction"] * (1.0 - survival)) ** len(block.lesion_ids)
+            effects = []
+            for site, field_cm3 in fields:
+                site_vals = site_table[site]
+                beam_on = block.beam_on_time_min if block.beam_on_time_min else site_vals["beam_on_time_per_gy"] * dose
+                effects.append(fraction_effect(dose, field_cm3, beam_on, site_vals, species_values, modality))
+        slots = [index[lid] for lid in block.lesion_ids]
         for day in block.days:
-            event = events.setdefault(day, RTEvent())
-            for lid in block.lesion_ids:
-                k = index[lid]
+            event = events.get(day)
+            if event is None:
+                event = events[day] = RTEvent()
+            for k in slots:
                 event.lesion_dose[k] = event.lesion_dose.get(k, 0.0) + dose
                 event.lesion_coverage[k] = max(event.lesion_coverage.get(k, 0.0), block.coverage)
             if not lymphocyte_kill:
                 continue
             if block.nodes:
-                event.node_lesions.update(index[lid] for lid in block.lesion_ids)
+                event.node_lesions.update(slots)
                 event.node_dose = max(event.node_dose, dose)
-                survival = lymphocyte_survival(dose, values["lymphocyte_alpha"], values["lymphocyte_beta"])
-                event.alc_factor *= (1.0 - values["node_lymphocyte_fraction"] * (1.0 - survival)) ** len(block.lesion_ids)
-            for site, field_cm3 in fields:
-                site_vals = _site_values(site_table, site)
-                beam_on = block.beam_on_time_min if block.beam_on_time_min else site_vals["beam_on_time_per_gy"] * dose
-                effect = fraction_effect(dose, field_cm3, beam_on, site_vals, species_values, modality)
+                event.alc_factor *= node_factor
+            for effect in effects:
                 event.alc_factor *= effect.alc_factor
                 event.blood_factor *= effect.blood_survival
                 event.marrow_factor *= effect.marrow_factor

@@ -280,6 +280,12 @@ def resolve_targets(targets: list[str], lesions: tuple[Lesion, ...], key: str) -
     """Turn ids and selectors into lesion ids (ranking by baseline diameter, ties in listed order)."""
     ids = [lesion.id for lesion in lesions]
     ranked = sorted(range(len(lesions)), key=lambda k: (-lesions[k].diameter_mm, k))
+    return select_targets(targets, ids, ranked, key)
+
+
+def select_targets(targets: list[str], ids: list[str], ranked: list[int], key: str) -> tuple[str, ...]:
+    """:func:`resolve_targets` given the lesion ids and their ranking (indices by decreasing diameter,
+    ties in listed order); the ranking is only read for selectors."""
     chosen: list[str] = []
     for k, target in enumerate(targets):
         if not isinstance(target, str):
