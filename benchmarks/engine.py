@@ -82,7 +82,7 @@ def accuracy(values, n):
 
 
 # ----------------------------------------------------------------------------------------------- cases
-def case_abscopal(n, chunk=10_000):
+def case_abscopal(n, chunk=10_000, threads=None):
     import numba
 
     from abscopal.engine.compiled import run_compiled
@@ -98,7 +98,7 @@ def case_abscopal(n, chunk=10_000):
         t0 = time.perf_counter()
         batch = Batch(subjects(range(start, min(n, start + chunk))))
         t1 = time.perf_counter()
-        out, status, steps = run_compiled(batch, t_out, rtol=RTOL, atol=ATOL)
+        out, status, steps = run_compiled(batch, t_out, rtol=RTOL, atol=ATOL, threads=threads)
         t2 = time.perf_counter()
         setup_s += t1 - t0
         integrate_s += t2 - t1
@@ -107,7 +107,7 @@ def case_abscopal(n, chunk=10_000):
             mean_steps = steps.mean(axis=0).tolist()
         del out, batch
     years = n * DURATION / 365.25
-    return {"n_timed": n, "threads": numba.get_num_threads(), "kernel_load_s": load_s, "setup_s": setup_s,
+    return {"n_timed": n, "threads": threads or numba.get_num_threads(), "kernel_load_s": load_s, "setup_s": setup_s,
             "integrate_s": integrate_s, "subject_years_per_s": years / integrate_s,
             "subject_years_per_s_with_setup": years / (setup_s + integrate_s),
             "accepted_rejected_steps_per_subject": mean_steps, "accuracy": accuracy(burdens, len(burdens))}
@@ -178,7 +178,7 @@ def case_scipy(n, method):
             "subject_years_per_s": n * DURATION / 365.25 / wall, "accuracy": accuracy(burdens, n)}
 
 
-def case_cyrk(n):
+def case_cyrk(n, rtol=1e-6):
     import numba as nb
     from CyRK import nbsolve_ivp
 
@@ -200,9 +200,9 @@ def case_cyrk(n):
         for e in range(events.shape[0] + 1):
             t_next = events[e] if e < events.shape[0] else duration
             if t_next > t:
-                _, ys, ok, _ = nbsolve_ivp(diffeq, (t, t_next), y, args=(active, par, lpar, apar, offsets, wl, wa),
-                                           rtol=rtol, atol=atol, rk_method=1)
-                y = ys[:, -1].copy()
+                result = nbsolve_ivp(diffeq, (t, t_next), y, args=(active, par, lpar, apar, offsets, wl, wa),
+                                           rtol=rtol, atol=atol, rk_method=1, warnings=False)
+                y = result.y[:, -1].copy()
                 for j in range(y.shape[0]):
                     if nonneg[j] and y[j] < 0.0:
                         y[j] = 0.0
@@ -216,7 +216,7 @@ def case_cyrk(n):
     t0 = time.perf_counter()
     args0 = (inputs["y0"][0].copy(), inputs["active"][0].copy(), inputs["par"][0], inputs["lpar"][0], inputs["apar"],
              inputs["offsets"], wl, wa, np.array(_intervals(batch, 0)), inputs["ev_lesion"][0], inputs["ev_systemic"][0],
-             inputs["ev_agent"][0], inputs["nonneg"], DURATION, 1e-6, ATOL)
+             inputs["ev_agent"][0], inputs["nonneg"], DURATION, rtol, ATOL)
     run(*args0)
     compile_s = time.perf_counter() - t0
     burdens = []
@@ -225,10 +225,10 @@ def case_cyrk(n):
         events = np.array(_intervals(batch, i))
         y = run(inputs["y0"][i].copy(), inputs["active"][i].copy(), inputs["par"][i], inputs["lpar"][i], inputs["apar"],
                 inputs["offsets"], wl, wa, events, inputs["ev_lesion"][i], inputs["ev_systemic"][i], inputs["ev_agent"][i],
-                inputs["nonneg"], DURATION, 1e-6, ATOL)
+                inputs["nonneg"], DURATION, rtol, ATOL)
         burdens.append(final_burden(batch, i, y))
     wall = time.perf_counter() - t0
-    return {"n_timed": n, "extrapolated": True, "threads": 1, "compile_s": compile_s, "integrate_s": wall, "rtol": 1e-6,
+    return {"n_timed": n, "extrapolated": True, "threads": 1, "compile_s": compile_s, "integrate_s": wall, "rtol": rtol,
             "subject_years_per_s": n * DURATION / 365.25 / wall, "accuracy": accuracy(burdens, n)}
 
 
@@ -274,7 +274,9 @@ def case_roadrunner(n, processes):
 CASES = {
     "abscopal": case_abscopal,
     "abscopal-numpy": case_abscopal_numpy,
+    "abscopal-1thread": lambda n: case_abscopal(n, threads=1),
     "cyrk": case_cyrk,
+    "cyrk-rtol1e-5": lambda n: case_cyrk(n, rtol=1e-5),
     "scipy-lsoda": lambda n: case_scipy(n, "LSODA"),
     "scipy-bdf": lambda n: case_scipy(n, "BDF"),
     "roadrunner-1": lambda n: case_roadrunner(n, 1),
@@ -335,7 +337,7 @@ def main() -> int:
         return 0
 
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
-    baseline_n = {"cyrk": 100, "scipy-lsoda": 10 if args.quick else 20, "scipy-bdf": 10 if args.quick else 20,
+    baseline_n = {"cyrk": 100, "cyrk-rtol1e-5": 100, "scipy-lsoda": 10 if args.quick else 20, "scipy-bdf": 10 if args.quick else 20,
                   "roadrunner-1": 20 if args.quick else 50, "roadrunner-2": 20 if args.quick else 50}
     reference(100)
     results = {"scenario": str(SCENARIO.relative_to(ROOT)), "duration_days": DURATION, "rtol": RTOL, "atol": ATOL,
@@ -344,6 +346,7 @@ def main() -> int:
     for n in sizes:
         results["cases"][f"abscopal@{n}"] = run_case("abscopal", n)
         print(f"abscopal {n}: {results['cases'][f'abscopal@{n}']}", file=sys.stderr)
+    results["cases"]["abscopal-1thread@1000"] = run_case("abscopal-1thread", 1000)
     results["cases"]["abscopal-numpy@1000"] = run_case("abscopal-numpy", 1000)
     for name, n in baseline_n.items():
         results["cases"][f"{name}@{n}"] = run_case(name, n)

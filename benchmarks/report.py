@@ -7,8 +7,10 @@ from pathlib import Path
 
 LABELS = {
     "abscopal": "abscopal, compiled engine (numba, generated from equations.py)",
+    "abscopal-1thread": "abscopal, compiled engine, 1 thread",
     "abscopal-numpy": "abscopal, vectorised NumPy engine (same algorithm)",
-    "cyrk": "CyRK 0.x nbsolve_ivp (numba RK45), same compiled right-hand side",
+    "cyrk": "CyRK nbsolve_ivp (numba RK45, rtol 1e-6), same compiled right-hand side, 1 thread",
+    "cyrk-rtol1e-5": "CyRK nbsolve_ivp (numba RK45, rtol 1e-5), same compiled right-hand side, 1 thread",
     "scipy-lsoda": "scipy solve_ivp LSODA, loop over subjects, pure-Python right-hand side",
     "scipy-bdf": "scipy solve_ivp BDF, loop over subjects, pure-Python right-hand side",
     "roadrunner-1": "libRoadRunner on abscopal's SBML export, 1 process",

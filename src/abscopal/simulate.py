@@ -114,28 +114,34 @@ def simulate(scenario: Scenario, *, progress=None) -> Result:
     return simulate_many([scenario], progress=progress)[0]
 
 
-def simulate_many(scenarios: list[Scenario], *, progress=None) -> list[Result]:
-    """Simulate many scenarios of one species and one time grid in a single vectorised call."""
-    subjects = [_subject_for(s) for s in scenarios]
+def simulate_many(scenarios: list[Scenario], *, progress=None, indices: list[int] | None = None) -> list[Result]:
+    """Simulate many scenarios of one species and one time grid in a single vectorised call.
+
+    ``indices``: each scenario's subject index k in its cohort (its occult lesions come from the stream
+    keyed by (seed, k)); default 0 for every scenario, as for a single `simulate`.
+    """
+    indices = [0] * len(scenarios) if indices is None else list(indices)
+    subjects = [_subject_for(s, k) for s, k in zip(scenarios, indices, strict=True)]
     sims = {(s.simulation.duration_days, s.simulation.output_interval_days) for s in scenarios}
     if len(sims) != 1:
         raise ValueError("scenarios of one batch must share duration and output interval")
     duration, interval = sims.pop()
     trajectories = run_subjects(subjects, duration, interval, progress=progress)
     results = [Result(sc, sub, tr, build_result(sc, sub, tr)) for sc, sub, tr in zip(scenarios, subjects, trajectories, strict=True)]
-    return _stop_dosing_at_progression(results, duration, interval)
+    return _stop_dosing_at_progression(results, duration, interval, indices)
 
 
-def _subject_for(scenario: Scenario):
+def _subject_for(scenario: Scenario, subject_index: int = 0):
     """The flagship's subject, or a published reference model's (``model: Kosinsky2018``)."""
     if scenario.model == "Kosinsky2018":
         from .library.kosinsky2018 import subject_from_scenario_kosinsky
 
         return subject_from_scenario_kosinsky(scenario)
-    return subject_from_scenario(scenario)
+    return subject_from_scenario(scenario, subject_index)
 
 
-def _stop_dosing_at_progression(results: list[Result], duration: float, interval: float) -> list[Result]:
+def _stop_dosing_at_progression(results: list[Result], duration: float, interval: float,
+                                indices: list[int]) -> list[Result]:
     """``until: progression``: drop doses after the RECIST progression day and re-run those subjects.
 
     Doses after progression cannot change the course up to progression, so the progression day of the
@@ -152,7 +158,7 @@ def _stop_dosing_at_progression(results: list[Result], duration: float, interval
         )
         redo.append((k, dataclasses.replace(result.scenario, drugs=drugs)))
     if redo:
-        subjects = [_subject_for(sc) for _, sc in redo]
+        subjects = [_subject_for(sc, indices[k]) for k, sc in redo]
         for (k, sc), sub, tr in zip(redo, subjects, run_subjects(subjects, duration, interval), strict=True):
             results[k] = Result(sc, sub, tr, build_result(sc, sub, tr))
     return results
