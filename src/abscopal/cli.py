@@ -198,6 +198,25 @@ def cmd_parameters(args) -> int:
     return EXIT_OK
 
 
+def cmd_sbml(args) -> int:
+    from .sbml import scenario_sbml
+    from .scenario.load import load_scenario
+
+    scenario = load_scenario(args.file)
+    if scenario.model != "abscopal":
+        raise InputError(f"SBML export covers the flagship model, not {scenario.model!r}", key="model",
+                         expected="abscopal (the default), or no model key", file=args.file)
+    if not scenario.patient.lesions:
+        raise InputError("no lesions to export", key="patient.lesions",
+                         expected="explicit lesions (the export is one subject, not a population)", file=args.file)
+    text = scenario_sbml(scenario)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(f"wrote {out} (SBML level 3 version 1; time in days, lesion volumes measured_volume__L* in mm^3)")
+    return EXIT_OK
+
+
 def cmd_describe(args) -> int:
     from .model.describe import describe
 
@@ -245,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parameters", help="one tumour's parameters with units and sources")
     p.add_argument("tumour")
     p.set_defaults(func=cmd_parameters)
+    p = sub.add_parser("sbml", help="the scenario's model, parameters and treatment events as SBML level 3")
+    p.add_argument("file")
+    p.add_argument("--out", required=True, help="path of the SBML file to write")
+    p.set_defaults(func=cmd_sbml)
     p = sub.add_parser("describe", help="the model's equations and parameters (Markdown; docs/model.md)")
     p.add_argument("--species", default="human", choices=["human", "mouse"])
     p.add_argument("--tumour", default="nsclc")

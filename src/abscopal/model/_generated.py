@@ -213,7 +213,7 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
     for i in range(L):
         _proliferation = ((((til_proliferation_rate * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / ((1.0 + y[O_suppression + i]) * (1.0 + (wl[4, i] / til_proliferation_half_ratio)))) * immune_on) * active[i])
         _pdl1_target = (pdl1_baseline + ((1.0 - pdl1_baseline) * min((((pdl1_ifng_gain * wl[4, i]) / (wl[4, i] + pdl1_ifng_half_ratio)) + ((pdl1_rt_gain * y[O_ifn + i]) / (y[O_ifn + i] + ifn_half_maturation))), 1.0)))
-        _suppression_target = (suppression_on * ((suppression_baseline * (1.0 - (treg_share * treg_depletion))) + (((suppression_rt_gain * y[O_doomed + i]) / max(wl[1, i], 1e-30)) * (1.0 - (tgfb_block_max * o_tgfb)))))
+        _suppression_target = (suppression_on * ((suppression_baseline * (1.0 - (treg_share * treg_depletion))) + (((suppression_rt_gain * y[O_doomed + i]) / max(wl[1, i], 1.0)) * (1.0 - (tgfb_block_max * o_tgfb)))))
         dy[O_log_cells + i] = (((wl[7, i] - wl[6, i]) - natural_death_rate) * active[i])
         dy[O_doomed + i] = ((-doomed_clearance_rate) * y[O_doomed + i])
         dy[O_effectors + i] = (wl[14, i] + ((_proliferation - (effector_death_rate * (1.0 + (exhaustion_gain * wl[5, i])))) * y[O_effectors + i]))
@@ -410,7 +410,7 @@ def rhs_numpy(y, active, P, K, O, L, A):
     influx_total = np.sum(influx, axis=1, keepdims=True)
     proliferation = P.til_proliferation_rate * (1.0 - P.pdl1_max_inhibition * engaged) / ((1.0 + suppression) * (1.0 + ratio / P.til_proliferation_half_ratio)) * P.immune_on * active
     pdl1_target = P.pdl1_baseline + (1.0 - P.pdl1_baseline) * np.minimum(P.pdl1_ifng_gain * ratio / (ratio + P.pdl1_ifng_half_ratio) + P.pdl1_rt_gain * ifn / (ifn + P.ifn_half_maturation), 1.0)
-    suppression_target = P.suppression_on * (P.suppression_baseline * (1.0 - P.treg_share * treg_depletion) + P.suppression_rt_gain * doomed / np.maximum(total, 1e-30) * (1.0 - P.tgfb_block_max * o_tgfb))
+    suppression_target = P.suppression_on * (P.suppression_baseline * (1.0 - P.treg_share * treg_depletion) + P.suppression_rt_gain * doomed / np.maximum(total, 1.0) * (1.0 - P.tgfb_block_max * o_tgfb))
     dy[:, O.log_cells:O.log_cells + L] = (growth - kill - P.natural_death_rate) * active
     dy[:, O.doomed:O.doomed + L] = -P.doomed_clearance_rate * doomed
     dy[:, O.effectors:O.effectors + L] = influx + (proliferation - P.effector_death_rate * (1.0 + P.exhaustion_gain * engaged)) * effectors

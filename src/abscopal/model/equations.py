@@ -91,7 +91,7 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     ("lesion", "pdl1_target", "pdl1_baseline + (1.0 - pdl1_baseline) * min(pdl1_ifng_gain * ratio / (ratio + pdl1_ifng_half_ratio)"
                               " + pdl1_rt_gain * ifn / (ifn + ifn_half_maturation), 1.0)"),
     ("lesion", "suppression_target", "suppression_on * (suppression_baseline * (1.0 - treg_share * treg_depletion)"
-                                     " + suppression_rt_gain * doomed / max(total, 1e-30) * (1.0 - tgfb_block_max * o_tgfb))"),
+                                     " + suppression_rt_gain * doomed / max(total, 1.0) * (1.0 - tgfb_block_max * o_tgfb))"),
 )
 
 RATES: dict[str, str] = {
