@@ -76,11 +76,17 @@ def _run_trial_like(args, *, cohort: bool) -> int:
     from .trial.design import load_trial
     from .trial.report import ProgressBar, summary_text, write_outputs
     from .trial.run import run_trial
+    from .trial.store import column
     from .vocabulary import NOTICE
 
     design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
     workers = args.workers if args.workers else min(2, os.cpu_count() or 1)
-    run = run_trial(design, workers=workers, progress=ProgressBar(len(design.arms)))
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise InputError(f"{args.chunk_size} subjects per chunk", key="--chunk-size", file=args.file, expected="a positive integer")
+    run = run_trial(design, workers=workers, progress=ProgressBar(len(design.arms)), out=args.out,
+                    chunk_size=args.chunk_size, scheduler=args.scheduler)
+    if run.chunks_reused:
+        print(f"resumed: {run.chunks_reused} finished chunk(s) reused from {run.out}", file=sys.stderr)
     result = trial_summary(run, power=getattr(args, "power", False), power_n=getattr(args, "power_n", None))
     if cohort:
         result["schema"] = "abscopal.trial/1"
@@ -92,7 +98,7 @@ def _run_trial_like(args, *, cohort: bool) -> int:
                             "scenario_sha256": design.sha256, "seed": design.population.seed}
     result["notice"] = NOTICE
     records = run.records[design.arms[-1][0]]
-    biomarkers = biomarker_table(records) if any(r.get("abscopal") is not None for r in records) else []
+    biomarkers = biomarker_table(records) if any(v is not None for v in column(records, "abscopal")) else []
     if biomarkers:
         result["biomarkers"] = {"arm": design.arms[-1][0], "outcome": "abscopal", "rows": biomarkers}
     stream = sys.stderr if args.json == "-" else sys.stdout
@@ -242,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", help="folder for the per-subject table (Parquet), figures and result.json")
         p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
         p.add_argument("--workers", type=int, help="worker processes (default: up to 2 cores); results do not depend on it")
+        p.add_argument("--chunk-size", type=int, help="subjects per chunk (default 256, 2048 above 100k subjects); "
+                       "results do not depend on it")
+        p.add_argument("--scheduler", metavar="ADDRESS", help="run the chunks on a dask.distributed cluster: a scheduler "
+                       "address (tcp://host:8786) or 'local' for a LocalCluster of --workers processes")
         if name == "trial":
             p.add_argument("--power", action="store_true", help="add power by resampling independent groups")
             p.add_argument("--power-n", type=int, help="subjects per arm for --power (default: the population size)")

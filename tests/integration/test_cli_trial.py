@@ -57,8 +57,13 @@ def test_cohort_with_power_free_summary_and_outputs(tmp_path):
                           "--size", "20", "--out", str(tmp_path)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "subjects x 1 arms" in out.stderr  # progress bar
-    for name in ("subjects.parquet", "result.json", "waterfall.png", "spider.png", "swimmer.png", "km_pfs.png", "km_os.png"):
+    for name in ("result.json", "waterfall.png", "spider.png", "swimmer.png", "km_pfs.png", "km_os.png"):
         assert (tmp_path / name).stat().st_size > 0, name
+    import pandas as pd
+
+    table = pd.read_parquet(tmp_path / "subjects")  # the chunk files, read as one table
+    assert len(table) == 20 and table["arm"].nunique() == 1 and table["status"].notna().all()
+    assert sorted(table["subject"]) == list(range(20))
     data = json.loads((tmp_path / "result.json").read_text())
     assert len(data["arms"]) == 1 and data["comparisons"] == []
 

@@ -14,22 +14,29 @@ import numpy as np
 
 from . import statistics as st
 from .run import TrialRun
+from .store import MEDIAN_RELATIVE_ERROR, carry_forward, column
 
 RESPONDED = ("CR", "PR")
 
 
+def _ok_values(records, key) -> list:
+    """The key's values over the subjects with status ok (None included)."""
+    return [v for status, v in zip(column(records, "status"), column(records, key), strict=True) if status == "ok"]
+
+
 def _rate(records, key) -> dict:
-    values = [r.get(key) for r in records if r.get("status") == "ok" and r.get(key) not in (None, "NE")]
+    values = [v for v in _ok_values(records, key) if v not in (None, "NE")]
     return st.wilson_interval(sum(v in RESPONDED for v in values), len(values))
 
 
 def _bool_rate(records, key) -> dict:
-    values = [r[key] for r in records if r.get("status") == "ok" and r.get(key) is not None]
+    values = [v for v in _ok_values(records, key) if v is not None]
     return st.wilson_interval(sum(bool(v) for v in values), len(values))
 
 
 def _survival(records, key):
-    rows = [(r[f"{key}_day"], r[f"{key}_event"]) for r in records if r.get("status") == "ok" and r.get(f"{key}_day") is not None]
+    rows = [(d, e) for d, e in zip(_ok_values(records, f"{key}_day"), _ok_values(records, f"{key}_event"), strict=True)
+            if d is not None]
     if not rows:
         return None, None
     durations, events = zip(*rows, strict=True)
@@ -37,8 +44,8 @@ def _survival(records, key):
 
 
 def _endpoint_survival(records, duration):
-    rows = [(r["endpoint_day"] if r["endpoint_event"] else duration, r["endpoint_event"]) for r in records
-            if r.get("status") == "ok" and "endpoint_event" in r]
+    rows = [(d if e else duration, e) for d, e in zip(_ok_values(records, "endpoint_day"), _ok_values(records, "endpoint_event"),
+                                                     strict=True) if e is not None]
     if not rows:
         return None, None
     durations, events = zip(*rows, strict=True)
@@ -54,54 +61,61 @@ def _median(durations, events) -> dict:
     return st.km_median(durations, events)
 
 
+def _controlled_fraction(records, lid: str) -> float | None:
+    controlled = [c.get(lid) for c in _ok_values(records, "controlled_lesions") if c is not None]
+    return float(np.mean(controlled)) if controlled else None
+
+
 def _lesion_curves(run: TrialRun, arm: str) -> dict:
-    series = run.lesion_series.get(arm, {})
-    if not series:
-        return {}
+    """Group mean and median volume per lesion (CONTRACT.md Control: values carried forward after the endpoint)."""
     t = run.time_days
     records = run.records[arm]
     out = {}
-    endpoints = [r.get("endpoint_day") for r in records]
+    for lid, acc in run.curves.get(arm, {}).items():  # streamed (large cohorts): see abscopal.trial.store
+        out[lid] = {"time_days": [float(x) for x in t], "mean_volume_mm3": [float(x) for x in acc.mean()],
+                    "median_volume_mm3": [float(x) for x in acc.median()], "n_at_risk": [int(x) for x in acc.at_risk],
+                    "controlled_fraction": _controlled_fraction(records, lid),
+                    "median_method": f"log-histogram, relative error <= {100 * MEDIAN_RELATIVE_ERROR:.2f}%"}
+    series = run.lesion_series.get(arm, {})
+    endpoints = column(records, "endpoint_day")
     for lid, volumes in series.items():
         arr = np.array(volumes)  # (subjects, T)
         at_risk = np.ones_like(arr, dtype=bool)
         for j, day in enumerate(endpoints[: len(arr)]):
-            if day is not None:
-                stop = int(np.searchsorted(t, day))
-                arr[j, stop + 1:] = arr[j, stop]
-                at_risk[j, stop + 1:] = False
-        controlled = [r["controlled_lesions"].get(lid) for r in records if r.get("status") == "ok" and "controlled_lesions" in r]
+            arr[j], at_risk[j] = carry_forward(arr[j], t, day)
         out[lid] = {
             "time_days": [float(x) for x in t],
             "mean_volume_mm3": [float(x) for x in arr.mean(axis=0)],
             "median_volume_mm3": [float(x) for x in np.median(arr, axis=0)],
             "n_at_risk": [int(x) for x in at_risk.sum(axis=0)],
-            "controlled_fraction": float(np.mean(controlled)) if controlled else None,
+            "controlled_fraction": _controlled_fraction(records, lid),
         }
     return out
 
 
 def arm_summary(run: TrialRun, arm: str) -> dict:
     records = run.records[arm]
-    ok = [r for r in records if r.get("status") == "ok"]
-    nadirs = [r["alc_nadir"] for r in ok if r.get("alc_nadir") is not None]
-    out_evaluable = [r for r in ok if r.get("out_of_field") not in (None, "NE") or (r.get("abscopal") is not None and run.design.species == "mouse")]
+    n_ok = sum(status == "ok" for status in column(records, "status"))
+    overall, irecist = _ok_values(records, "overall"), _ok_values(records, "overall_irecist")
+    nadirs = [v for v in _ok_values(records, "alc_nadir") if v is not None]
+    mouse = run.design.species == "mouse"
+    n_evaluable = sum(o not in (None, "NE") or (a is not None and mouse)
+                      for o, a in zip(_ok_values(records, "out_of_field"), _ok_values(records, "abscopal"), strict=True))
+    tumour_free = _ok_values(records, "tumour_free")
     summary = {
         "name": arm,
         "n": len(records),
         "orr": {"overall": _rate(records, "overall"), "in_field": _rate(records, "in_field"), "out_of_field": _rate(records, "out_of_field")},
-        "orr_irecist": st.wilson_interval(sum(r.get("overall_irecist") in ("iCR", "iPR") for r in ok),
-                                          sum(r.get("overall_irecist") not in (None, "NE") for r in ok)),
+        "orr_irecist": st.wilson_interval(sum(v in ("iCR", "iPR") for v in irecist), sum(v not in (None, "NE") for v in irecist)),
         "abscopal_rate": _bool_rate(records, "abscopal"),
-        "complete_response_rate": st.wilson_interval(sum(r.get("overall") == "CR" for r in ok),
-                                                     sum(r.get("overall") not in (None, "NE") for r in ok)),
+        "complete_response_rate": st.wilson_interval(sum(v == "CR" for v in overall), sum(v not in (None, "NE") for v in overall)),
         "median_pfs_days": _median(*_survival(records, "pfs")),
         "median_os_days": _median(*_survival(records, "os")),
         "alc_nadir_median_per_ul": float(np.median(nadirs)) if nadirs else None,
-        "n_evaluable": len(out_evaluable),
-        "n_failed": len(records) - len(ok),
-        "tumour_free_fraction": float(np.mean([r["tumour_free"] for r in ok])) if ok else None,
-        "median_endpoint_day": _median(*_endpoint_survival(records, run.design.duration)) if run.design.species == "mouse" else dict(NULL_M),
+        "n_evaluable": n_evaluable,
+        "n_failed": len(records) - n_ok,
+        "tumour_free_fraction": float(np.mean(tumour_free)) if n_ok else None,
+        "median_endpoint_day": _median(*_endpoint_survival(records, run.design.duration)) if mouse else dict(NULL_M),
     }
     lesions = _lesion_curves(run, arm)
     if lesions:
@@ -109,10 +123,10 @@ def arm_summary(run: TrialRun, arm: str) -> dict:
     return summary
 
 
-def _paired_difference(ra: list[dict], rb: list[dict]) -> dict:
-    pairs = [(a.get("out_of_field") in RESPONDED, b.get("out_of_field") in RESPONDED) for a, b in zip(ra, rb, strict=True)
-             if a.get("status") == b.get("status") == "ok" and a.get("out_of_field") not in (None, "NE")
-             and b.get("out_of_field") not in (None, "NE")]
+def _paired_difference(ra, rb) -> dict:
+    pairs = [(a in RESPONDED, b in RESPONDED) for a, b, sa, sb in zip(
+        column(ra, "out_of_field"), column(rb, "out_of_field"), column(ra, "status"), column(rb, "status"), strict=True)
+        if sa == sb == "ok" and a not in (None, "NE") and b not in (None, "NE")]
     return st.paired_difference(np.array([p[0] for p in pairs], bool), np.array([p[1] for p in pairs], bool)) if pairs else dict(NULL_M)
 
 
@@ -124,8 +138,8 @@ def compare(run: TrialRun, a: str, b: str) -> dict:
            "paired_orr_out_of_field_difference": _paired_difference(ra, rb)}
     if rate_a["rate"] is not None and rate_b["rate"] is not None:
         out["orr_out_of_field_difference"] = rate_b["rate"] - rate_a["rate"]
-        na = sum(r.get("out_of_field") not in (None, "NE") for r in ra if r.get("status") == "ok")
-        nb = sum(r.get("out_of_field") not in (None, "NE") for r in rb if r.get("status") == "ok")
+        na = sum(v not in (None, "NE") for v in _ok_values(ra, "out_of_field"))
+        nb = sum(v not in (None, "NE") for v in _ok_values(rb, "out_of_field"))
         out["fisher_p"] = st.fisher_p(rate_a["count"], na - rate_a["count"], rate_b["count"], nb - rate_b["count"])
     for key, hr_key, p_key in (("pfs", "pfs_hazard_ratio", "logrank_p"), ("os", "os_hazard_ratio", "os_logrank_p")):
         da, ea = _survival(ra, key)

@@ -78,11 +78,16 @@ def logistic_per_sd(x, y) -> dict:
 
 def biomarker_table(records: list[dict], outcome: str = "abscopal") -> list[dict]:
     """One row per covariate with AUC, logistic odds ratio per SD and median-split subgroup rates."""
+    from .store import column
+
     rows = []
-    usable = [r for r in records if r.get("status") == "ok" and r.get(outcome) is not None]
-    y = np.array([bool(r[outcome]) for r in usable])
+    usable = [i for i, (status, value) in enumerate(zip(column(records, "status"), column(records, outcome), strict=True))
+              if status == "ok" and value is not None]
+    outcomes = column(records, outcome)
+    y = np.array([bool(outcomes[i]) for i in usable])
     for key, label in COVARIATES.items():
-        pairs = [(r[key], yy) for r, yy in zip(usable, y, strict=True) if r.get(key) is not None]
+        values = column(records, key)
+        pairs = [(values[i], yy) for i, yy in zip(usable, y, strict=True) if values[i] is not None]
         if len(pairs) < 4:
             continue
         x = np.array([p[0] for p in pairs], float)

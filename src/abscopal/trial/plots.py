@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..vocabulary import NOTICE  # noqa: E402
+from .store import column, head  # noqa: E402
 
 
 def _save(fig, path: Path, footer: str) -> Path:
@@ -38,7 +39,12 @@ def _arm_panels(run, xlabel: str, ylabel: str):
 def waterfall(run, out: Path, footer: str) -> Path:
     fig, panels = _arm_panels(run, "subjects", "best change in sum of diameters (%)")
     for ax, arm in panels:
-        changes = np.sort([r["best_sum_change_pct"] for r in run.records[arm] if r.get("best_sum_change_pct") is not None])[::-1]
+        changes = np.sort([c for c in column(run.records[arm], "best_sum_change_pct") if c is not None])[::-1]
+        if len(changes) > 2000:  # too many bars to draw: the same profile as filled areas
+            x = np.arange(len(changes))
+            for lo, hi, colour in ((-np.inf, -30, "tab:green"), (-30, 20, "0.6"), (20, np.inf, "tab:red")):
+                ax.fill_between(x, 0, changes, where=(changes > lo) & (changes <= hi), color=colour, step="mid", lw=0)
+            continue
         colours = ["tab:green" if c <= -30 else ("tab:red" if c >= 20 else "0.6") for c in changes]
         ax.bar(np.arange(len(changes)), changes, color=colours, width=1.0)
     return _save(fig, out / "waterfall.png", footer)
@@ -47,7 +53,7 @@ def waterfall(run, out: Path, footer: str) -> Path:
 def spider(run, out: Path, footer: str, max_lines: int = 60) -> Path:
     fig, panels = _arm_panels(run, "day", "change in sum of diameters (%)")
     for ax, arm in panels:
-        for r in run.records[arm][:max_lines]:
+        for r in head(run.records[arm], max_lines):
             if r.get("sum_change_pct_by_scan"):
                 days, changes = zip(*r["sum_change_pct_by_scan"], strict=True)
                 ax.plot([0, *days], [0, *changes], lw=0.7, alpha=0.6)
@@ -56,7 +62,7 @@ def spider(run, out: Path, footer: str, max_lines: int = 60) -> Path:
 
 def swimmer(run, out: Path, footer: str, max_subjects: int = 40) -> Path:
     arm = list(run.records)[-1]
-    records = [r for r in run.records[arm] if r.get("pfs_day") is not None][:max_subjects]
+    records = [r for r in head(run.records[arm], 10 * max_subjects) if r.get("pfs_day") is not None][:max_subjects]
     fig, ax = plt.subplots(figsize=(7, max(3, 0.15 * len(records) + 1)))
     for y, r in enumerate(sorted(records, key=lambda r: r["os_day"])):
         ax.barh(y, r["os_day"], color="0.8", height=0.7)
@@ -79,7 +85,8 @@ def kaplan_meier(run, out: Path, footer: str, endpoint: str = "pfs") -> Path:
     fig, ax = plt.subplots(figsize=(7, 5))
     fitters = []
     for arm, records in run.records.items():
-        rows = [(r[f"{endpoint}_day"], r[f"{endpoint}_event"]) for r in records if r.get(f"{endpoint}_day") is not None]
+        rows = [(d, e) for d, e in zip(column(records, f"{endpoint}_day"), column(records, f"{endpoint}_event"), strict=True)
+                if d is not None]
         if not rows:
             continue
         durations, events = zip(*rows, strict=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..report import provenance_line
 from ..vocabulary import NOTICE
+from .store import column
 
 
 class ProgressBar:
@@ -67,31 +68,20 @@ def summary_text(result: dict) -> str:
     return "\n".join(lines)
 
 
-def write_subject_table(run, path: Path) -> Path:
-    rows = []
-    for arm, records in run.records.items():
-        for r in records:
-            row = {"arm": arm}
-            row.update({k: v for k, v in r.items() if not isinstance(v, (list, dict))})
-            rows.append(row)
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+def write_subject_table(run, folder: Path) -> Path:
+    """The per-subject table: Parquet files in ``folder`` (one per chunk; all arms, an ``arm`` column).
 
-        table = pa.Table.from_pylist(rows)
-        out = path.with_suffix(".parquet")
-        pq.write_table(table, out)
-        return out
-    except ImportError:  # pragma: no cover - pyarrow is a dependency; CSV is the fallback
-        import csv
+    A run with a chunk store in ``folder``'s parent has written them already, chunk by chunk."""
+    if run.out is not None and folder.parent.resolve() == Path(run.out).resolve():
+        return folder
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-        out = path.with_suffix(".csv")
-        keys = sorted({k for row in rows for k in row})
-        with out.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=keys)
-            writer.writeheader()
-            writer.writerows(rows)
-        return out
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pa.concat_tables([records.table.add_column(0, "arm", pa.array([arm] * len(records), pa.string()))
+                              for arm, records in run.records.items()])
+    pq.write_table(table, folder / "all.parquet")
+    return folder
 
 
 def write_outputs(run, result: dict, out: Path, biomarkers: list[dict] | None) -> list[Path]:
@@ -99,14 +89,15 @@ def write_outputs(run, result: dict, out: Path, biomarkers: list[dict] | None) -
 
     out.mkdir(parents=True, exist_ok=True)
     footer = provenance_line(result["provenance"])
-    paths = [write_subject_table(run, out / "subjects")]
+    paths = [write_subject_table(run, out / "subjects")]  # DuckDB: select * from 'DIR/subjects/*.parquet'
     (out / "result.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
     paths.append(out / "result.json")
     if run.design.species == "human":
         paths += [plots.waterfall(run, out, footer), plots.spider(run, out, footer), plots.swimmer(run, out, footer),
                   plots.kaplan_meier(run, out, footer, "pfs"), plots.kaplan_meier(run, out, footer, "os")]
     else:
-        paths.append(plots.kaplan_meier(run, out, footer, "endpoint") if any(r.get("endpoint_event") for rs in run.records.values() for r in rs) else None)
+        events = any(e for records in run.records.values() for e in column(records, "endpoint_event"))
+        paths.append(plots.kaplan_meier(run, out, footer, "endpoint") if events else None)
     if any("lesions" in arm for arm in result["arms"]):
         paths.append(plots.group_curves(result, out, footer))
     if biomarkers:

@@ -5,6 +5,8 @@ field (the trial's out-of-field set: lesions not targeted in any arm, the same i
 response by the chosen definition, PFS (RECIST progression or a new lesion), OS from a burden-dependent
 hazard (population file: h = h0 (B/B_ref)^gamma, paired uniform draw per subject), ALC nadir, and for
 mice the endpoint day and tumour-free status. Failed subjects are kept as records with their status.
+Records and group curves are kept as described in :mod:`abscopal.trial.store` (columns, streamed curves,
+resumable chunks on disk).
 """
 
 from __future__ import annotations
@@ -12,13 +14,25 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from .. import response as recist
+from ..errors import InputError
 from ..population import population_values, sample_subject
 from ..simulate import diameter_from_volume, simulate_many
 from .design import TrialDesign
+from .store import (
+    EXACT_SERIES_MAX,
+    ChunkStore,
+    CurveAccumulator,
+    RecordTable,
+    carry_forward,
+    records_table,
+    stream_partial,
+)
 
 TUMOUR_FREE_MM3 = 10.0  # CONTRACT.md Semantics (Control): every lesion below 10 mm^3 at the end
 
@@ -26,9 +40,23 @@ TUMOUR_FREE_MM3 = 10.0  # CONTRACT.md Semantics (Control): every lesion below 10
 @dataclass
 class TrialRun:
     design: TrialDesign
-    records: dict[str, list[dict]]
+    records: dict[str, RecordTable]
     time_days: np.ndarray
     lesion_series: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=dict)  # arm -> lesion id -> volumes
+    curves: dict[str, dict[str, CurveAccumulator]] = field(default_factory=dict)  # streamed group curves (large cohorts)
+    out: Path | None = None  # the chunk store's folder, when the run was written to disk
+    chunks_reused: int = 0  # finished chunks found on disk and not recomputed
+
+
+@dataclass
+class ChunkResult:
+    """One chunk of subjects, every arm: records as Arrow tables, and the lesion series or their reduction."""
+
+    start: int
+    stop: int
+    tables: dict[str, pa.Table]
+    time_days: np.ndarray
+    curves: dict[str, dict[str, dict[str, np.ndarray]]]  # arm -> lesion -> {"series"} or streamed partial
 
 
 def _output_interval(design: TrialDesign) -> float:
@@ -39,47 +67,125 @@ def _output_interval(design: TrialDesign) -> float:
     return step if ok else 1.0
 
 
-def run_trial(design: TrialDesign, *, chunk_size: int = 256, workers: int = 1,
-              progress: Callable[[int, int], None] | None = None) -> TrialRun:
-    """Run every arm on the same subjects, chunk by chunk (in ``workers`` processes when > 1).
+def _series_mode(design: TrialDesign) -> str | None:
+    """'exact' (keep every series), 'stream' (reduce per chunk) or None (lesion ids differ between subjects)."""
+    if not (design.species == "mouse" or bool(design.arms[0][1].patient.lesions)):
+        return None
+    return "exact" if design.population.size <= EXACT_SERIES_MAX else "stream"
 
-    Each chunk is integrated as one vectorised batch per arm. Results do not depend on the chunk size or
-    the number of workers: every subject's draws and trajectory are its own.
+
+def default_chunk_size(size: int) -> int:
+    """Subjects per chunk: small chunks for small cohorts (progress, balance), larger ones above 100k subjects."""
+    return 256 if size <= 100_000 else 2048
+
+
+def run_trial(design: TrialDesign, *, chunk_size: int | None = None, workers: int = 1,
+              progress: Callable[[int, int], None] | None = None, out: str | Path | None = None,
+              scheduler: str | None = None) -> TrialRun:
+    """Run every arm on the same subjects, chunk by chunk.
+
+    Chunks run in this process, in ``workers`` processes, or on a dask.distributed cluster (``scheduler``: an
+    address, or ``"local"`` for a LocalCluster of ``workers`` processes). With ``out``, every finished chunk is
+    written to ``out`` at once and a restarted run with the same design reuses the finished chunks. Results do
+    not depend on the chunk size, the number of workers or the scheduler: every subject's draws and trajectory
+    are its own, and the streamed group curves are exact integer sums and histogram counts.
     """
+    from ..simulate import __version__
+
     n = design.population.size
+    chunk_size = chunk_size or default_chunk_size(n)
     interval = _output_interval(design)
-    records: dict[str, list[dict]] = {name: [] for name, _ in design.arms}
-    series: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name, _ in design.arms}
+    mode = _series_mode(design)
+    arms = [name for name, _ in design.arms]
     chunks = [range(start, min(n, start + chunk_size)) for start in range(0, n, chunk_size)]
-    time_days = None
+    store = None
+    if out is not None:
+        store = ChunkStore(Path(out), {"scenario_sha256": design.sha256, "seed": design.population.seed, "size": n,
+                                       "chunk_size": chunk_size, "version": __version__, "series": mode})
+    results: dict[int, ChunkResult] = {}
+    accumulators: dict[str, dict[str, CurveAccumulator]] = {arm: {} for arm in arms}
     done = 0
 
-    def collect(result):
-        nonlocal time_days, done
-        chunk_records, chunk_series, t, count = result
-        for arm in records:
-            records[arm].extend(chunk_records[arm])
-            for lid, volumes in chunk_series[arm].items():
-                series[arm].setdefault(lid, []).extend(volumes)
-        time_days = t if time_days is None else time_days
-        done += count
+    def absorb(result: ChunkResult) -> None:
+        nonlocal done
+        if mode == "stream":
+            for arm, lesions in result.curves.items():
+                for lid, part in lesions.items():
+                    accumulators[arm].setdefault(lid, CurveAccumulator(len(result.time_days))).add(part)
+            result.curves = {}  # reduced: drop the per-subject bins
+        results[result.start] = result
+        done += result.stop - result.start
         if progress is not None:
             progress(done, n)
 
-    if workers > 1 and len(chunks) > 1:
+    reused = [c for c in chunks if store is not None and store.done(c)]
+    for chunk in reused:
+        absorb(store.read(chunk, arms))
+    pending = [c for c in chunks if c.start not in results]
+
+    def finished(result: ChunkResult) -> None:
+        if store is not None:
+            store.write(range(result.start, result.stop), result)
+        absorb(result)
+
+    if scheduler is not None and pending:
+        _run_on_dask(scheduler, workers, design, pending, interval, mode, finished)
+    elif workers > 1 and len(pending) > 1:
         import concurrent.futures as cf
         import multiprocessing as mp
 
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            for result in pool.map(_run_chunk, [design] * len(chunks), chunks, [interval] * len(chunks)):
-                collect(result)
+            futures = [pool.submit(_run_chunk, design, chunk, interval, mode) for chunk in pending]
+            for future in cf.as_completed(futures):
+                finished(future.result())
     else:
-        for chunk in chunks:
-            collect(_run_chunk(design, chunk, interval))
-    return TrialRun(design=design, records=records, time_days=time_days, lesion_series=series)
+        for chunk in pending:
+            finished(_run_chunk(design, chunk, interval, mode))
+    ordered = [results[c.start] for c in chunks]
+    records = {arm: RecordTable(pa.concat_tables([r.tables[arm] for r in ordered])) for arm in arms}
+    series: dict[str, dict[str, list[np.ndarray]]] = {arm: {} for arm in arms}
+    if mode == "exact":
+        for r in ordered:
+            for arm, lesions in r.curves.items():
+                for lid, part in lesions.items():
+                    series[arm].setdefault(lid, []).extend(part["series"])
+    time_days = ordered[0].time_days if ordered else np.zeros(0)
+    return TrialRun(design=design, records=records, time_days=time_days, lesion_series=series,
+                    curves=accumulators if mode == "stream" else {}, out=store.out if store else None,
+                    chunks_reused=len(reused))
 
 
-def _run_chunk(design: TrialDesign, indices: range, interval: float):
+def _run_on_dask(scheduler: str, workers: int, design: TrialDesign, pending: list[range], interval: float,
+                 mode: str | None, finished: Callable[[ChunkResult], None]) -> None:
+    """Chunks as dask.distributed tasks; each finished chunk is stored and absorbed here as it arrives."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:  # pragma: no cover - depends on the installation
+        raise InputError("dask.distributed is not installed", key="--scheduler",
+                         expected="pip install 'abscopal[dask]', or run without --scheduler") from None
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"cannot reach the dask scheduler ({exc})", key="--scheduler",
+                             expected="an address such as tcp://host:8786, or 'local'") from None
+    try:
+        shared = client.scatter(design, broadcast=True)
+        futures = [client.submit(_run_chunk, shared, chunk, interval, mode, pure=False) for chunk in pending]
+        for future in as_completed(futures):
+            finished(future.result())
+            future.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_chunk(design: TrialDesign, indices: range, interval: float, mode: str | None = None) -> ChunkResult:
     per_arm = {}
     for name, scenario in design.arms:
         subjects = []
@@ -90,19 +196,35 @@ def _run_chunk(design: TrialDesign, indices: range, interval: float):
         per_arm[name] = subjects
     targeted = [set().union(*(set(b.lesion_ids) for arm in per_arm.values() for b in arm[j].radiotherapy))
                 for j in range(len(indices))]
-    keep_series = design.species == "mouse" or bool(design.arms[0][1].patient.lesions)
-    chunk_records = {name: [] for name in per_arm}
-    chunk_series: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name in per_arm}
+    tables: dict[str, pa.Table] = {}
+    curves: dict[str, dict[str, dict[str, np.ndarray]]] = {name: {} for name in per_arm}
     time_days = None
     for name, scenarios in per_arm.items():
-        for j, (k, result) in enumerate(zip(indices, simulate_many(scenarios), strict=True)):
-            chunk_records[name].append(evaluate(result, design, k, targeted[j]))
-            time_days = result.trajectory.time if time_days is None else time_days
-            if keep_series:
-                for lk, les in enumerate(result.subject.lesions):
-                    if not les.occult:
-                        chunk_series[name].setdefault(les.id, []).append(result.trajectory.volume_mm3[:, lk])
-    return chunk_records, chunk_series, time_days, len(indices)
+        records, volumes, risks = [], {}, {}
+        for j, (k, result) in enumerate(zip(indices, simulate_many(scenarios, indices=list(indices)), strict=True)):
+            record = evaluate(result, design, k, targeted[j])
+            records.append(record)
+            t = result.trajectory.time
+            time_days = t if time_days is None else time_days
+            if mode is None:
+                continue
+            for lk, les in enumerate(result.subject.lesions):
+                if les.occult:
+                    continue
+                v = result.trajectory.volume_mm3[:, lk]
+                if mode == "exact":
+                    volumes.setdefault(les.id, []).append(v)
+                elif record["status"] == "ok":
+                    v, at_risk = carry_forward(v, t, record.get("endpoint_day"))
+                    volumes.setdefault(les.id, []).append(v)
+                    risks.setdefault(les.id, []).append(at_risk)
+        tables[name] = records_table(name, records)
+        for lid, rows in volumes.items():
+            if mode == "exact":
+                curves[name][lid] = {"series": np.array(rows)}
+            else:
+                curves[name][lid] = stream_partial(np.array(rows), np.array(risks[lid]))
+    return ChunkResult(indices.start, indices.stop, tables, time_days, curves)
 
 
 def _scan_indices(t: np.ndarray, every: float, duration: float) -> list[int]:
