@@ -14,14 +14,19 @@ import numpy as np
 
 from . import statistics as st
 from .run import TrialRun
-from .store import MEDIAN_RELATIVE_ERROR, carry_forward, column
+from .store import MEDIAN_RELATIVE_ERROR, carry_forward, column, map_item
 
 RESPONDED = ("CR", "PR")
 
 
+def _ok_values_of(records, values: list) -> list:
+    """Those of ``values`` (one per record) that belong to subjects with status ok."""
+    return [v for status, v in zip(column(records, "status"), values, strict=True) if status == "ok"]
+
+
 def _ok_values(records, key) -> list:
     """The key's values over the subjects with status ok (None included)."""
-    return [v for status, v in zip(column(records, "status"), column(records, key), strict=True) if status == "ok"]
+    return _ok_values_of(records, column(records, key))
 
 
 def _rate(records, key) -> dict:
@@ -62,7 +67,7 @@ def _median(durations, events) -> dict:
 
 
 def _controlled_fraction(records, lid: str) -> float | None:
-    controlled = [c.get(lid) for c in _ok_values(records, "controlled_lesions") if c is not None]
+    controlled = [c for c in _ok_values_of(records, map_item(records, "controlled_lesions", lid)) if c is not None]
     return float(np.mean(controlled)) if controlled else None
 
 

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 
 EXACT_SERIES_MAX = 5_000  # subjects per arm up to which every lesion series is kept (exact medians)
+CACHE_MAX_ROWS = 50_000  # records per arm up to which whole columns stay cached as Python lists
 DETAIL_SUBJECTS = 200  # subjects (by index) whose per-scan sum-of-diameter changes are kept for the spider plot
 BINS_PER_DECADE = 200
 LOG_MIN, LOG_MAX = -3.0, 7.0  # histogram range, log10(mm^3)
@@ -87,13 +88,19 @@ class RecordTable(Sequence):
         return self.table.num_rows
 
     def column(self, key: str) -> list:
-        """All subjects' values of one key, in subject order (None where missing)."""
-        if key not in self._columns:
-            if key in self.table.column_names:
-                self._columns[key] = _python_column(self.table.column(key), key)
-            else:
-                self._columns[key] = [None] * len(self)
-        return self._columns[key]
+        """All subjects' values of one key, in subject order (None where missing).
+
+        Kept for small tables (fast repeated access by index); built afresh for large ones, whose Python
+        lists would cost far more memory than the Arrow table (about 50 bytes a value)."""
+        if key in self._columns:
+            return self._columns[key]
+        if key in self.table.column_names:
+            values = _python_column(self.table.column(key), key)
+        else:
+            values = [None] * len(self)
+        if len(self) <= CACHE_MAX_ROWS:
+            self._columns[key] = values
+        return values
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -131,6 +138,16 @@ def head(records, n: int) -> list[dict]:
     if isinstance(records, RecordTable):
         return list(RecordTable(records.table.slice(0, n)))
     return list(records[:n])
+
+
+def map_item(records, key: str, item: str) -> list:
+    """``record[key].get(item)`` over records (None where the map or the item is missing), without building
+    a dict per subject for a :class:`RecordTable`."""
+    if isinstance(records, RecordTable) and key in records.table.column_names and key not in records._columns:
+        import pyarrow.compute as pc
+
+        return pc.map_lookup(records.table.column(key), pa.scalar(item, pa.string()), "first").to_pylist()
+    return [m.get(item) if m is not None else None for m in column(records, key)]
 
 
 # ------------------------------------------------------------------------------------------- group curves
