@@ -15,7 +15,9 @@ Cases (each in its own process, so that peak memory is its own):
   scipy-lsoda/-bdf  scipy.integrate.solve_ivp looped over subjects, pure-Python right-hand side (the generated
                     scalar function, uncompiled), interval by interval between events
   roadrunner-1/-2   libRoadRunner on abscopal's own SBML export (`abscopal sbml`), 1 and 2 processes
-  amici             AMICI on the same SBML, if it is installed and builds here
+  amici             AMICI on the same SBML (run under this Python if it has amici, else $ABSCOPAL_AMICI_PYTHON):
+                    one compile for all subjects (timed apart, `compile_s`; subjects differ only in parameter
+                    values, set per run), then CVODES at rtol 1e-8 per subject, as roadrunner
 Accuracy: final tumour burden (sum of measured lesion volumes at day 365) against abscopal's compiled engine at
 rtol 1e-10 / atol 1e-12, as max |x - ref| / max(ref, 1 mm^3) over the timed subjects.
 Slow baselines are timed on at most 100 subjects; their per-subject rate is extrapolated to 1k/10k/100k and
@@ -271,6 +273,139 @@ def case_roadrunner(n, processes):
             "subject_years_per_s": n * DURATION / 365.25 / wall, "accuracy": accuracy(burdens, n)}
 
 
+def _amici_python():
+    """An interpreter with amici: this one if it imports amici, else $ABSCOPAL_AMICI_PYTHON, else None."""
+    try:
+        import amici  # noqa: F401
+
+        return sys.executable
+    except ImportError:
+        return os.environ.get("ABSCOPAL_AMICI_PYTHON")
+
+
+def case_amici(n):
+    """AMICI on the SBML export: compiled once per model structure (timed apart), then each subject simulated.
+
+    The SBML of subjects 0..n-1 is written here; `amici_worker` (this file, under the AMICI interpreter)
+    compiles and simulates it and returns the final states; the burden and its accuracy are computed here."""
+    python = _amici_python()
+    if python is None:
+        return {"error": "AMICI not installed (set ABSCOPAL_AMICI_PYTHON to a Python with amici)"}
+    from abscopal.model.batch import Batch
+    from abscopal.sbml import _state_ids, subject_sbml
+
+    cohort = subjects(range(n))
+    batch = Batch(cohort)
+    with tempfile.TemporaryDirectory() as folder:
+        for k, subject in enumerate(cohort):
+            Path(folder, f"subject{k}.xml").write_text(subject_sbml(subject))
+        env = dict(os.environ, PATH=f"{Path(python).parent}{os.pathsep}{os.environ.get('PATH', '')}")  # its own swig
+        proc = subprocess.run([python, __file__, "--amici-worker", folder, "--size", str(n)], capture_output=True,
+                              text=True, env=env)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    ids = _state_ids(batch.L, batch.A)
+    burdens = [final_burden(batch, i, np.array([x[s] for s in ids])) for i, x in enumerate(out.pop("final"))]
+    wall = float(np.sum(out.pop("simulate_s")))
+    return {"n_timed": n, "extrapolated": True, **out, "integrate_s": wall, "rtol": 1e-8, "atol": 1e-10,
+            "subject_years_per_s": n * DURATION / 365.25 / wall, "accuracy": accuracy(burdens, n)}
+
+
+def _amici_sbml(path):
+    """Read one subject's export for AMICI; returns the document, rewritten to the same model in AMICI's terms:
+
+      * each number in an event (trigger day, dose, survival factor) becomes a constant parameter `event_k`, so
+        that subjects differ only in parameter values and one compiled model serves them all;
+      * `piecewise(a, a <= b, b)` (the export's min, max) becomes SBML L3V2 min/max: AMICI would otherwise
+        turn `x / max(total, 1e-9)` into `x * (H / total + 1e9 * (1 - H))` with a Heaviside H, expand it, and
+        lose 1 / total to cancellation against 1e9 (the lesion's effector-to-cell ratio came out 0)."""
+    import libsbml
+
+    doc = libsbml.readSBMLFromFile(path)
+    doc.setLevelAndVersion(3, 2, False)
+    model = doc.getModel()
+    relation = {libsbml.AST_RELATIONAL_LEQ: libsbml.AST_FUNCTION_MIN, libsbml.AST_RELATIONAL_GEQ: libsbml.AST_FUNCTION_MAX}
+    text = libsbml.formulaToL3String
+
+    def rewrite(node, in_event):
+        for i in range(node.getNumChildren()):
+            rewrite(node.getChild(i), in_event)
+        if in_event and node.isNumber():
+            p = model.createParameter()
+            p.setId(f"event_{model.getNumParameters()}"), p.setValue(node.getValue()), p.setConstant(True)
+            node.setType(libsbml.AST_NAME), node.setName(p.getId())
+        elif node.getType() == libsbml.AST_FUNCTION_PIECEWISE and node.getNumChildren() == 3:
+            a, cond, b = (node.getChild(i) for i in range(3))
+            if (cond.getType() in relation and cond.getNumChildren() == 2 and text(cond.getChild(0)) == text(a)
+                    and text(cond.getChild(1)) == text(b)):
+                node.removeChild(1)
+                node.setType(relation[cond.getType()])
+
+    def fix(element, in_event=False):
+        math = element.getMath().deepCopy()
+        rewrite(math, in_event)
+        element.setMath(math)
+
+    for rule in model.getListOfRules():
+        fix(rule)
+    for event in model.getListOfEvents():
+        fix(event.getTrigger(), True)
+        for assignment in event.getListOfEventAssignments():
+            fix(assignment, True)
+    return doc
+
+
+def amici_worker(folder, n):
+    """The AMICI side of case_amici (imports amici and libsbml, not abscopal): prints one JSON line.
+
+    Subjects whose rewritten SBML is the same apart from parameter values share one compiled model (here: all).
+    Constants equal in every subject are compiled in (hardcode_symbols), the others are fixed parameters set
+    per subject, with the initial state; CVODES at rtol 1e-8 / atol 1e-10, as the libRoadRunner case."""
+    import re
+
+    import amici.sim.sundials as sim
+    import libsbml
+    from amici import SbmlImporter, import_model_module
+
+    docs = [_amici_sbml(str(Path(folder, f"subject{k}.xml"))) for k in range(n)]
+    values = [{p.getId(): p.getValue() for p in d.getModel().getListOfParameters()} for d in docs]
+    groups = {}  # structure (the SBML without values) -> subjects
+    for k, d in enumerate(docs):
+        groups.setdefault(re.sub(r' value="[^"]*"', "", libsbml.writeSBMLToString(d)), []).append(k)
+    compile_s, simulate_s, status, final = 0.0, [0.0] * n, [0] * n, [None] * n
+    for g, members in enumerate(groups.values()):
+        constants = [p.getId() for p in docs[members[0]].getModel().getListOfParameters() if p.getConstant()]
+        varying = [c for c in constants if len({values[k][c] for k in members}) > 1]
+        path = str(Path(folder, f"model{g}.xml"))
+        libsbml.writeSBMLToFile(docs[members[0]], path)
+        t0 = time.perf_counter()
+        SbmlImporter(path).sbml2amici(f"abscopal_amici{g}", Path(folder, f"model{g}"), fixed_parameters=varying,
+                                      hardcode_symbols=sorted(set(constants) - set(varying)), verbose=False,
+                                      generate_sensitivity_code=False, compute_conservation_laws=False)
+        model = import_model_module(f"abscopal_amici{g}", Path(folder, f"model{g}")).get_model()
+        compile_s += time.perf_counter() - t0
+        model.set_timepoints([0.0, DURATION])
+        solver = model.create_solver()
+        solver.set_relative_tolerance(1e-8)
+        solver.set_absolute_tolerance(1e-10)
+        solver.set_max_steps(10**6)
+        for k in members:
+            model.set_fixed_parameters([values[k][i] for i in model.get_fixed_parameter_ids()])
+            model.set_free_parameters([values[k][i] for i in model.get_free_parameter_ids()])
+            model.set_initial_state([values[k][i] for i in model.get_state_ids()])
+            t0 = time.perf_counter()
+            rdata = sim.run_simulation(model, solver)
+            simulate_s[k] = time.perf_counter() - t0
+            status[k] = int(rdata.status)
+            final[k] = dict(zip(model.get_state_ids(), np.asarray(rdata.x)[-1].tolist(), strict=True))
+    import amici
+
+    print(json.dumps({"amici_version": amici.__version__, "models_compiled": len(groups), "compile_s": compile_s,
+                      "subject_parameters": len(model.get_fixed_parameter_ids()), "failed": sum(s != 0 for s in status),
+                      "simulate_s": simulate_s, "final": final}))
+
+
 CASES = {
     "abscopal": case_abscopal,
     "abscopal-numpy": case_abscopal_numpy,
@@ -281,6 +416,7 @@ CASES = {
     "scipy-bdf": lambda n: case_scipy(n, "BDF"),
     "roadrunner-1": lambda n: case_roadrunner(n, 1),
     "roadrunner-2": lambda n: case_roadrunner(n, 2),
+    "amici": case_amici,
 }
 
 
@@ -328,8 +464,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--amici-worker", help=argparse.SUPPRESS)  # folder of SBML files; under the AMICI Python
     parser.add_argument("--quick", action="store_true", help="1k and 10k only, fewer baseline subjects")
     args = parser.parse_args()
+    if args.amici_worker:
+        amici_worker(args.amici_worker, args.size)
+        return 0
     if args.case:
         result = CASES[args.case](args.size)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -338,7 +478,8 @@ def main() -> int:
 
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
     baseline_n = {"cyrk": 100, "cyrk-rtol1e-5": 100, "scipy-lsoda": 10 if args.quick else 20, "scipy-bdf": 10 if args.quick else 20,
-                  "roadrunner-1": 20 if args.quick else 50, "roadrunner-2": 20 if args.quick else 50}
+                  "roadrunner-1": 20 if args.quick else 50, "roadrunner-2": 20 if args.quick else 50,
+                  "amici": 20 if args.quick else 50}
     reference(100)
     results = {"scenario": str(SCENARIO.relative_to(ROOT)), "duration_days": DURATION, "rtol": RTOL, "atol": ATOL,
                "machine": versions(), "compile": compile_time(), "cases": {}}
