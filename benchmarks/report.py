@@ -69,6 +69,7 @@ def table(results: dict) -> list[str]:
             if "models_compiled" in case:  # AMICI: one compiled model serves every subject of the same structure
                 label += (f" (AMICI {case.get('amici_version', '')}; {case['models_compiled']} model compiled for the "
                           f"timed subjects in {case['compile_s']:.0f} s, not in the rate)")
+                mem += " (the calling process; AMICI's own not counted)"
         lines.append(f"| {label} | {timed} | " + " | ".join(cells) + f" | {acc:.1e} | {mem} |")
     return lines
 
@@ -130,7 +131,10 @@ def write_performance_doc(results: dict, path: Path) -> None:
         "libRoadRunner loads and JIT-compiles each subject's export (the export writes the subject's values into its "
         "model), which dominates its end-to-end rate; the ratios above use its simulation alone, the rate it would "
         "reach if one loaded model served every subject. AMICI compiles one model for all subjects (event numbers and "
-        "subject values become parameters) and its compile is left out of its rate.",
+        "subject values become parameters) and its compile is left out of its rate. AMICI builds from source "
+        "(`pip install amici` in a separate virtual environment, with Debian's swig, libopenblas-dev and "
+        "libhdf5-serial-dev); `ABSCOPAL_AMICI_PYTHON=/path/to/that/python` tells the benchmark where it is, "
+        "otherwise the AMICI row says it did not run.",
         "",
         "Integrator choice: CyRK's numba RK45 on the same generated right-hand side is the maintained alternative. At "
         "the production tolerance (rtol 1e-5) it misses the 1e-5 accuracy bar and runs slower than abscopal's kernel "
