@@ -161,7 +161,7 @@ def _run_on_dask(scheduler: str, workers: int, design: TrialDesign, pending: lis
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - depends on the installation
-        raise InputError("dask.distributed is not installed", key="--scheduler",
+        raise InputError("dask.distributed is not installed", key="--scheduler", file="(command line)",
                          expected="pip install 'abscopal[dask]', or run without --scheduler") from None
     cluster = None
     if scheduler == "local":
@@ -171,7 +171,7 @@ def _run_on_dask(scheduler: str, workers: int, design: TrialDesign, pending: lis
         try:
             client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"cannot reach the dask scheduler ({exc})", key="--scheduler",
+            raise InputError(f"cannot reach the dask scheduler ({exc})", key="--scheduler", file="(command line)",
                              expected="an address such as tcp://host:8786, or 'local'") from None
     try:
         shared = client.scatter(design, broadcast=True)
