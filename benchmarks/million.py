@@ -82,7 +82,7 @@ def main() -> int:
         "subject_years_per_s": years / wall, "peak_rss_mb_process_tree": peak, "parquet_files": len(files),
         "duckdb_rows": rows, "duckdb_rows_with_status": with_status,
         "n_failed": [arm.get("n_failed") for arm in result.get("arms", [])],
-        "command": " ".join(["abscopal"] + cmd[1:]),
+        "command": f"abscopal cohort {SCENARIO.relative_to(ROOT)} --size {args.size} --workers {args.workers} --out DIR",
     }
     summary["summary_lines"] = [
         f"`{summary['command']}` on this machine: {years:,.0f} subject-years in {wall / 60:.1f} min "
