@@ -102,6 +102,14 @@ class RecordTable(Sequence):
             self._columns[key] = values
         return values
 
+    def map_item(self, key: str, item: str) -> list:
+        """``record[key].get(item)`` for a map column, looked up in Arrow (no dict per subject)."""
+        if key in self._columns or key not in self.table.column_names:
+            return [m.get(item) if m is not None else None for m in self.column(key)]
+        import pyarrow.compute as pc
+
+        return pc.map_lookup(self.table.column(key), pa.scalar(item, pa.string()), "first").to_pylist()
+
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
@@ -141,12 +149,9 @@ def head(records, n: int) -> list[dict]:
 
 
 def map_item(records, key: str, item: str) -> list:
-    """``record[key].get(item)`` over records (None where the map or the item is missing), without building
-    a dict per subject for a :class:`RecordTable`."""
-    if isinstance(records, RecordTable) and key in records.table.column_names and key not in records._columns:
-        import pyarrow.compute as pc
-
-        return pc.map_lookup(records.table.column(key), pa.scalar(item, pa.string()), "first").to_pylist()
+    """``record[key].get(item)`` over records (None where the map or the item is missing)."""
+    if isinstance(records, RecordTable):
+        return records.map_item(key, item)
     return [m.get(item) if m is not None else None for m in column(records, key)]
 
 
@@ -278,14 +283,12 @@ class ChunkStore:
         _atomic_write(self.parquet(chunk), lambda p: pq.write_table(table, p))
 
     def read(self, chunk: range, arms: list[str]):
+        import pyarrow.compute as pc
+
         from .run import ChunkResult
 
         table = pq.read_table(self.parquet(chunk), schema=SCHEMA)
-        arm_column = table.column("arm").to_pylist()
-        tables = {}
-        for arm in arms:
-            mask = pa.array([a == arm for a in arm_column])
-            tables[arm] = table.filter(mask)
+        tables = {arm: table.filter(pc.equal(table.column("arm"), arm)) for arm in arms}
         curves: dict[str, dict[str, dict]] = {arm: {} for arm in arms}
         with np.load(self.partials / f"{self.name(chunk)}.npz") as data:
             time_days = data["time_days"]
