@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from abscopal.model.interferon import trex1_induction
-from abscopal.model.lymphocytes import fraction_effect
+from abscopal.model.lymphocytes import blood_exposure, fraction_effect
 from abscopal.model.radiation import tumour_survival
 from abscopal.parameters import load_parameter_set
 from abscopal.simulate import simulate, simulate_many
@@ -42,6 +42,20 @@ def test_blood_kill_grows_with_field_size_beam_on_time_and_perfusion():
     assert fraction_effect(2.0, 200.0, 2.0, SITE, SPECIES, 1.0).blood_survival < base
     assert fraction_effect(2.0, 200.0, 0.5, dict(SITE, tissue_perfusion=0.1), SPECIES, 1.0).blood_survival > base
     assert fraction_effect(2.0, 200.0, 0.5, SITE, SPECIES, 0.46).blood_survival > base  # protons
+
+
+def test_blood_exposure_saturates_with_complete_mixing_and_keeps_the_energy_balance():
+    """M9: f = 1 - (1 - b V/V_B) exp(-Q V t/V_B); the blood-volume-weighted dose f d_b = d b V / V_B."""
+    brain = {"tissue_perfusion": 0.5, "blood_volume_fraction": 0.04}
+    f, d_b = blood_exposure(2.0, 1400.0, 2.0, brain, 5000.0)
+    assert f == pytest.approx(1.0 - (1.0 - 56.0 / 5000.0) * np.exp(-0.28))  # whole brain, 2 min: ~25%
+    assert f * d_b == pytest.approx(2.0 * 56.0 / 5000.0)
+    short, _ = blood_exposure(2.0, 300.0, 1e-3, brain, 5000.0)
+    assert short == pytest.approx((12.0 + 0.5 * 300.0 * 1e-3) / 5000.0, rel=1e-3)  # short beam: the linear sum
+    long, d_long = blood_exposure(2.0, 1400.0, 600.0, brain, 5000.0)  # blood that comes back is not counted again
+    assert 0.99 < long <= 1.0 and long * d_long == pytest.approx(2.0 * 56.0 / 5000.0)
+    assert blood_exposure(2.0, 1e6, 1.0, brain, 5000.0) == pytest.approx((1.0, 2.0))  # all the blood in the field
+    assert blood_exposure(2.0, 0.0, 1.0, brain, 5000.0) == (0.0, 0.0)
 
 
 def test_nodal_irradiation_blunts_priming_and_the_abscopal_effect():

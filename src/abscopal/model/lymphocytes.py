@@ -2,10 +2,9 @@
 bone marrow - and recovery of the count. ALC is an output.
 
 Per fraction of dose d to a field of volume V_F (cm^3) at a site with tissue perfusion Q_F, blood
-volume fraction b_F and beam-on time t_B (min):
-    V_exp  = b_F V_F + Q_F V_F t_B                      (blood passing the field while the beam is on, mL)
-    f_exp  = min(1, V_exp / V_B)                         (fraction of circulating blood exposed)
-    d_b    = d f_p b_F V_F / V_exp                       (mean dose of exposed blood; energy balance)
+volume fraction b_F and beam-on time t_B (min), with circulating blood volume V_B (mL):
+    f_exp  = 1 - (1 - b_F V_F / V_B) exp(-Q_F V_F t_B / V_B)   (fraction of circulating blood exposed)
+    d_b    = d f_p b_F V_F / (f_exp V_B)                 (mean dose of exposed blood; energy balance)
     S_blood = 1 - f_exp (1 - exp(-alpha_L d_b - beta_L d_b^2))
     S_res   = 1 - l_F V_F (1 - exp(-alpha_L d - beta_L d^2))        (lymphocytes resident in the field)
     S_node  = 1 - f_N (1 - exp(-alpha_L d - beta_L d^2))  per lesion whose nodes are in the field
@@ -13,6 +12,14 @@ volume fraction b_F and beam-on time t_B (min):
 ALC <- ALC S_blood S_res S_node, circulating effectors <- T_B S_blood, node function F_i <- F_i S_L(d).
 Recovery:  dALC/dt = r_A (M ALC_0 - ALC),  dM/dt = r_M (1 - M),  dF_i/dt = r_N (1 - F_i).
 Many small fractions re-expose the circulating pool each time, so 30 x 2 Gy depletes more than 3 x 8 Gy.
+
+f_exp is the share of the blood that has been in the field at least once when the beam stops: the blood in the
+field when it starts (b_F V_F) and the blood that flows in while it is on (Q_F V_F per minute). With complete
+mixing the inflow is drawn from the whole pool, of which only the still-unexposed share u is new
+(du/dt = -Q_F V_F u / V_B, u(0) = 1 - b_F V_F / V_B): blood that has passed the field and comes back is not
+counted again, so f_exp saturates towards 1 instead of growing linearly (for a short beam,
+f_exp ~ (b_F V_F + Q_F V_F t_B) / V_B). The blood-volume-weighted dose f_exp d_b = d f_p b_F V_F / V_B
+(f_p: modality factor) does not depend on flow or beam-on time, which only spread it over more blood at a lower dose.
 """
 
 from __future__ import annotations
@@ -34,11 +41,13 @@ def lymphocyte_survival(dose: float, alpha: float, beta: float) -> float:
 
 def blood_exposure(dose: float, field_cm3: float, beam_on_min: float, site: dict[str, float], blood_ml: float,
                    modality_factor: float = 1.0) -> tuple[float, float]:
-    """(fraction of circulating blood exposed, mean dose of the exposed blood in Gy) for one fraction."""
-    in_field_blood = site["blood_volume_fraction"] * field_cm3
-    exposed = in_field_blood + site["tissue_perfusion"] * field_cm3 * beam_on_min
-    fraction_exposed = min(1.0, exposed / blood_ml)
-    blood_dose = dose * modality_factor * in_field_blood / exposed if exposed > 0 else 0.0
+    """(fraction of circulating blood exposed, mean dose of the exposed blood in Gy) for one fraction.
+
+    The one place the M9 blood-dose model is computed (simulation, batch runs and validation probes all call it)."""
+    in_field = min(1.0, site["blood_volume_fraction"] * field_cm3 / blood_ml)  # share of the blood in the field
+    turnover = site["tissue_perfusion"] * field_cm3 * max(beam_on_min, 0.0) / blood_ml  # blood volumes through it
+    fraction_exposed = 1.0 - (1.0 - in_field) * math.exp(-turnover)
+    blood_dose = dose * modality_factor * in_field / fraction_exposed if fraction_exposed > 0 else 0.0
     return fraction_exposed, blood_dose
 
 
