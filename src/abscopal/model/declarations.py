@@ -47,6 +47,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("antigen_half_saturation", "1/day", "K_A", "M3", "antigenic death rate (cells/day) giving half-maximal antigen uptake"),
     # M4 interferon / Trex1
     _P("ifn_per_gy", "1/Gy", "k_IFN", "M4", "type I IFN signal (cGAS-STING) produced per Gy per fraction"),
+    _P("ifn_dose_scale", "Gy", "D_I", "M4", "dose per fraction at which the quadratic (misrepair, micronucleus) share of cytosolic-DNA yield equals the linear share: yield ~ d (1 + d/D_I)"),
     _P("ifn_decay_rate", "1/day", "delta_I", "M4", "decay of the intratumoural type I IFN signal"),
     _P("ifn_half_maturation", "1", "K_I", "M4", "IFN signal giving half-maximal dendritic-cell maturation"),
     _P("ifn_basal", "1", "I_0", "M4", "basal danger / IFN signal of an untreated lesion"),
@@ -61,15 +62,19 @@ PARAMETERS: tuple[Param, ...] = (
     _P("max_expansion_fraction", "1", "f_max", "M5", "upper bound of the expansion fraction under co-stimulatory agents"),
     _P("node_egress_rate", "1/day", "k_out", "M5", "rate at which primed effector cells leave the node for the blood"),
     _P("ctla4_priming_gain", "1", "g_C", "M5", "relative increase of priming at full CTLA-4 blockade (CD28 freed from CTLA-4 competition)"),
+    _P("priming_threshold", "1", "s_T", "M5", "priming signal (DC stimulation x co-stimulation) at which half of the encounters activate naive T cells (activation threshold; 0 = linear priming)"),
+    _P("priming_hill", "1", "n_P", "M5", "steepness of T-cell activation around the priming threshold"),
     _P("alc_reference", "1/uL", "ALC_ref", "M5", "ALC at which the naive repertoire supports reference priming"),
     _P("alc_priming_exponent", "1", "n_A", "M5", "priming scales as (ALC/ALC_ref)^n_A (precursor frequency and help from the lymphocyte pool)"),
     # M6 trafficking
     _P("effector_extraction", "1", "epsilon", "M6", "probability that a circulating effector T cell passing through a lesion's vessels enters it"),
     _P("perfusion_size_exponent", "1", "gamma_Q", "M6", "blood flow per volume of a lesion falls as (V_Q/V)^gamma_Q with its size"),
     _P("perfusion_reference_volume", "mm^3", "V_Q", "M6", "lesion volume at which the site's tumour perfusion holds"),
+    _P("damage_recruitment_gain", "1", "g_D", "M6", "rise of effector entry per unit doomed share of a lesion (RT-induced chemokines and adhesion molecules)"),
     _P("blood_effector_death_rate", "1/day", "delta_B", "M6", "loss of circulating effector T cells"),
     # M7 killing and PD-1 axis
     _P("kill_rate", "1/day", "k_K", "M7", "tumour cells killed per effector T cell per day (mass action, unsaturated)"),
+    _P("doomed_target_weight", "1", "w_D", "M7", "share of effector engagement that a doomed (lethally irradiated) cell absorbs relative to a viable cell in the effector:target ratio"),
     _P("kill_saturation_ratio", "1", "q_s", "M7", "effector:target ratio at which killing per tumour cell saturates"),
     _P("effector_death_rate", "1/day", "delta_E", "M7", "death of effector T cells inside a lesion"),
     _P("til_proliferation_rate", "1/day", "r_E", "M7", "antigen-driven proliferation of effector T cells inside a lesion, before PD-L1 and suppression"),
@@ -88,6 +93,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("suppression_rate", "1/day", "k_S", "M8", "rate at which lesion suppression follows its drivers"),
     _P("suppression_rt_gain", "1", "g_S", "M8", "rise of suppression per unit doomed fraction of the lesion (RT-activated TGF-beta, MDSC)"),
     _P("systemic_suppression_burden", "mm^3", "B_S", "M8", "total tumour volume that halves priming through systemic suppression (MDSC, Tregs, TGF-beta)"),
+    _P("dc_suppression_gain", "1", "g_M", "M8", "inhibition of DC maturation per unit lesion suppression (TGF-beta, IL-10: DC maturation x 1/(1 + g_M S_i))"),
     _P("treg_share", "1", "phi_T", "M8", "share of baseline suppression due to regulatory T cells"),
     _P("tgfb_block_max", "1", "b_T", "M8", "fraction of RT-induced suppression removed at full TGF-beta blockade"),
     # M9 lymphocytes

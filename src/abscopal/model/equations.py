@@ -52,7 +52,7 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     ("lesion", "total", "cells + doomed"),
     ("lesion", "volume", "total / cell_density"),
     ("lesion", "log_volume", "log(max(volume, 1e-30))"),  # shared by growth and perfusion (one log per lesion)
-    ("lesion", "ratio", "effectors / max(total, 1e-9)"),
+    ("lesion", "ratio", "effectors / max(cells + doomed_target_weight * doomed, 1e-9)"),
     # M7 killing under PD-1/PD-L1
     ("lesion", "engaged", "flag_pd1_axis * pdl1 * (1.0 - o_pd1) * (1.0 - o_pdl1)"),
     ("lesion", "kill", "kill_rate * ratio / (1.0 + ratio / kill_saturation_ratio) * (1.0 - pdl1_max_inhibition * engaged)"
@@ -69,16 +69,19 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     # M5 priming (with M8 systemic suppression by burden) and expansion
     ("systemic", "burden", "sum_lesions(volume * active)"),
     ("systemic", "stimulation_total", "sum_lesions(stimulation)"),
-    ("systemic", "priming_in", "priming_rate * (alc / alc_reference) ** alc_priming_exponent"
-                               " * (1.0 + ctla4_priming_gain * o_ctla4 * flag_ctla4) * stimulation_total * flag_priming"
-                               " * immune_on / (1.0 + flag_suppression * burden / systemic_suppression_burden)"),
+    ("systemic", "priming_signal", "(1.0 + ctla4_priming_gain * o_ctla4 * flag_ctla4) * stimulation_total"
+                                   " / (1.0 + flag_suppression * burden / systemic_suppression_burden)"),
+    ("systemic", "priming_in", "priming_rate * (alc / alc_reference) ** alc_priming_exponent * priming_signal"
+                               " / (1.0 + (priming_threshold / max(priming_signal, 1e-30)) ** priming_hill)"
+                               " * flag_priming * immune_on"),
     ("systemic", "costimulation", "il2_expansion_gain * o_il2 + ox40_expansion_gain * o_ox40 + cd137_expansion_gain * o_cd137"),
     ("systemic", "expanding", "expansion_fraction + (max_expansion_fraction - expansion_fraction) * costimulation"
                               " / (1.0 + costimulation)"),
     # M6 trafficking by perfusion; with trafficking off, each lesion gets its own share of priming
     ("lesion", "entry_systemic", "effector_extraction * 1440.0 * tumour_perfusion"
                                  " * exp(perfusion_size_exponent * (log_perfusion_reference_volume - max(log_volume, -20.72326583694641)))"
-                                 " * volume / blood_volume_mm3 * active"),
+                                 " * volume / blood_volume_mm3 * active"
+                                 " * (1.0 + damage_recruitment_gain * doomed / max(total, 1.0))"),
     ("systemic", "entry_total", "sum_lesions(entry_systemic)"),
     ("systemic", "active_count", "max(sum_lesions(active), 1.0)"),
     ("lesion", "entry", "where(flag_trafficking > 0.0, entry_systemic, entry_total"
@@ -103,7 +106,7 @@ RATES: dict[str, str] = {
     "suppression": "suppression_rate * (suppression_target - suppression)",
     "ifn": "-ifn_decay_rate * ifn",
     "trex1": "-trex1_decay_rate * trex1",
-    "dc": "dc_turnover_rate * (dc_abundance * uptake * danger - dc)",
+    "dc": "dc_turnover_rate * (dc_abundance * uptake * danger / (1.0 + dc_suppression_gain * suppression) - dc)",
     "node": "node_recovery_rate * (1.0 - node)",
     "stroma": "stroma_remodel_rate * (stromal_fraction / (1.0 - stromal_fraction) * volume - stroma) * active",
     # systemic states
@@ -141,7 +144,8 @@ EVENT: tuple[tuple[str, str, str], ...] = (
     ("lesion", "log_cells", "log_cells + log(ev_tumour_surv)"),
     ("lesion", "effectors", "effectors * ev_til_surv"),
     ("lesion", "trex1", "trex1 + (1.0 - trex1) * ev_trex1"),
-    ("lesion", "ifn", "ifn + ifn_per_gy * ev_ifn_dose * (1.0 - trex1_max_inhibition * trex1)"),
+    ("lesion", "ifn", "ifn + ifn_per_gy * ev_ifn_dose * (1.0 + ev_ifn_dose / ifn_dose_scale)"
+                     " * (1.0 - trex1_max_inhibition * trex1)"),
     ("systemic", "stimulation_before", "sum_lesions(dc * node)"),
     ("systemic", "primed", "primed * (1.0 - where(stimulation_before > 0.0,"
                            " sum_lesions(dc * node * (1.0 - ev_node_surv)) / stimulation_before, 0.0))"),

@@ -1,0 +1,157 @@
+"""Calibration of the flagship model's mouse parameters to the preclinical validation targets.
+
+Data: the preclinical targets of ``src/abscopal/validation/targets`` (each the published experiment of an
+entry of calibration_targets.yaml, encoded as a design plus direction and numeric checks written before fitting).
+
+Objective: for every check ``L op R`` the signed relative margin (R - L)/(|L| + |R|) (sign so that > 0 passes;
+``and`` = min, ``or`` = max, interval checks = the tighter side), capped at +0.05 so that passed checks stop
+pulling, summed over all checks of those targets. Maximised by a random-perturbation hill climb (1-3 parameters
+per step, log-normal steps of sd 0.35) from the values now in the parameter files; parameters are shared mouse
+values (``name``) and tumour values (``tumour.name``). The values frozen in the parameter files come from
+
+    .venv/bin/python calibration/calibrate.py --steps 300 --seed 12 --out fit.json
+
+run on 2026-12-03 (objective -1.87 -> 2.01, 45 -> 52 of 58 checks), then written into the files with their
+prior values in each entry's note. Deterministic for a given seed. A run of 300 steps takes ~10 min on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import io
+import json
+import math
+import random
+
+from abscopal import population
+from abscopal.model import subject
+from abscopal.parameters import store
+from abscopal.validation import suite
+from abscopal.validation.expressions import evaluate
+
+PARAMETERS = (
+    "priming_threshold", "priming_hill", "priming_rate", "damage_recruitment_gain", "dc_suppression_gain",
+    "doomed_target_weight", "suppression_rt_gain", "ctla4_priming_gain", "ifn_half_maturation", "ifn_basal",
+    "ifn_dose_scale", "effector_death_rate", "exhaustion_gain", "kill_rate", "til_proliferation_rate",
+    "trex1_max_inhibition", "tsa.trex1_threshold", "b16f10.trex1_threshold", "fsa.trex1_threshold",
+    "mc38.trex1_threshold", "tsa.antigenicity", "b16f10.antigenicity", "67nr.antigenicity", "fsa.antigenicity",
+    "mc38.antigenicity", "ct26.antigenicity", "tsa.suppression_baseline",
+)
+BOUNDS = {"priming_hill": (1.0, 8.0), "trex1_max_inhibition": (0.5, 0.995), "doomed_target_weight": (0.005, 1.0)}
+
+
+def preclinical_ids() -> list[str]:
+    return [t.id for t in suite.load_targets().values() if t.kind == "preclinical" and t.status == "encoded"]
+
+
+def _clear() -> None:
+    for module in (store, subject, population):
+        for name in dir(module):
+            f = getattr(module, name)
+            if hasattr(f, "cache_clear") and name not in ("load_shared", "_tumour_file", "load_sites"):
+                f.cache_clear()
+
+
+def current(names=PARAMETERS) -> dict[str, float]:
+    out = {}
+    for name in names:
+        if "." in name:
+            tumour, key = name.split(".")
+            out[name] = float(store._tumour_file("mouse", tumour)["parameters"][key]["value"])
+        else:
+            out[name] = store.load_shared("mouse")[name].value
+    return out
+
+
+@contextlib.contextmanager
+def values(candidate: dict[str, float]):
+    """Run with ``candidate`` in place of the file values (in this process only); restores them afterwards."""
+    shared, saved = store.load_shared("mouse"), {}
+    try:
+        for name, v in candidate.items():
+            if "." in name:
+                tumour, key = name.split(".")
+                entry = store._tumour_file("mouse", tumour)["parameters"][key]
+                saved[name] = entry["value"]
+                entry["value"] = v
+            else:
+                saved[name] = shared[name]
+                shared[name] = store.Entry(name, float(v), *(getattr(shared[name], f) for f in ("unit", "source", "assumption", "note", "file")))
+        _clear()
+        yield
+    finally:
+        for name, old in saved.items():
+            if "." in name:
+                tumour, key = name.split(".")
+                store._tumour_file("mouse", tumour)["parameters"][key]["value"] = old
+            else:
+                shared[name] = old
+        _clear()
+
+
+def margin(node, vals) -> float:
+    if isinstance(node, ast.BoolOp):
+        ms = [margin(v, vals) for v in node.values]
+        return min(ms) if isinstance(node.op, ast.And) else max(ms)
+    if isinstance(node, ast.Compare):
+        terms, out = [node.left, *node.comparators], []
+        for a, op, b in zip(terms[:-1], node.ops, terms[1:], strict=True):
+            left, right = float(evaluate(ast.unparse(a), vals)), float(evaluate(ast.unparse(b), vals))
+            d = (right - left) if isinstance(op, (ast.Lt, ast.LtE)) else (left - right)
+            out.append(d / (abs(left) + abs(right) + 1e-12))
+        return min(out)
+    return 1.0 if evaluate(ast.unparse(node), vals) else -1.0
+
+
+def check_margins(ids) -> dict[tuple[str, str], float]:
+    out = {}
+    for result in suite.run_targets(ids):
+        target, vals = result.target, result.row["simulated"]
+        for check in list(target.checks) + [suite._numeric_check(n) for n in target.numeric]:
+            try:
+                out[(target.id, check.get("text", check["expr"]))] = margin(ast.parse(check["expr"], mode="eval").body, vals)
+            except Exception:  # a missing observable counts as a clear failure
+                out[(target.id, check.get("text", check["expr"]))] = -1.0
+    return out
+
+
+def objective(margins: dict, cap: float = 0.05) -> float:
+    return sum(min(m, cap) for m in margins.values())
+
+
+def score(candidate, ids):
+    with values(candidate), contextlib.redirect_stdout(io.StringIO()):
+        margins = check_margins(ids)
+    return objective(margins), margins
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--out", default="fit.json")
+    args = parser.parse_args(argv)
+    ids, rng = preclinical_ids(), random.Random(args.seed)
+    best = current()
+    best_score, best_margins = score(best, ids)
+    print(f"start: objective {best_score:.3f}, {sum(m > 0 for m in best_margins.values())}/{len(best_margins)} checks pass", flush=True)
+    for step in range(args.steps):
+        candidate = dict(best)
+        for name in rng.sample(list(PARAMETERS), rng.choice([1, 2, 3])):
+            lo, hi = BOUNDS.get(name, (0.0, math.inf))
+            candidate[name] = min(max(candidate[name] * math.exp(rng.gauss(0.0, 0.35)), lo), hi)
+        s, margins = score(candidate, ids)
+        if s > best_score:
+            best, best_score, best_margins = candidate, s, margins
+            print(f"step {step}: objective {s:.3f}, {sum(m > 0 for m in margins.values())}/{len(margins)} checks pass", flush=True)
+            with open(args.out, "w") as f:
+                json.dump(best, f, indent=1)
+    for (tid, text), m in sorted(best_margins.items(), key=lambda kv: kv[1])[:10]:
+        print(f"{m:+.3f} {tid}: {text[:90]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
