@@ -254,6 +254,11 @@ class ChunkStore:
                         f"this folder holds chunks of another run ({key} {old.get(key)!r} there, {manifest.get(key)!r} now)",
                         key=key, file=str(path),
                         expected="the same scenario, seed, size and chunk size to resume, or another --out folder")
+            # a run killed while writing a chunk leaves its temporary file (_atomic_write): the chunk is not done
+            # and will be rewritten, so the stale part is removed (one run per folder at a time)
+            for folder in (self.subjects, self.partials):
+                for stale in folder.glob(".chunk-*.tmp"):
+                    stale.unlink(missing_ok=True)
         else:
             _atomic_write(path, lambda p: p.write_text(json.dumps(manifest, indent=1) + "\n"))
 
