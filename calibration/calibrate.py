@@ -7,12 +7,16 @@ Objective: for every check ``L op R`` the signed relative margin (R - L)/(|L| + 
 ``and`` = min, ``or`` = max, interval checks = the tighter side), capped at +0.05 so that passed checks stop
 pulling, summed over all checks of those targets. Maximised by a random-perturbation hill climb (1-3 parameters
 per step, log-normal steps of sd 0.35) from the values now in the parameter files; parameters are shared mouse
-values (``name``) and tumour values (``tumour.name``). The values frozen in the parameter files come from
+values (``name``) and tumour values (``tumour.name``). Run with
 
     .venv/bin/python calibration/calibrate.py --steps 300 --seed 12 --out fit.json
 
-run on 2026-12-03 (objective -1.87 -> 2.01, 45 -> 52 of 58 checks), then written into the files with their
-prior values in each entry's note. Deterministic for a given seed. A run of 300 steps takes ~10 min on 2 cores.
+The values frozen in the parameter files come from this hill climb (seed 12, 300 steps) run on 2026-12-03 from
+the then file values, with first guesses for the terms new that day (priming_threshold 0.026, priming_hill 4.6,
+priming_rate 2.1e8/day, damage_recruitment_gain 7.2, dc_suppression_gain 0.5, doomed_target_weight 0.13,
+ifn_dose_scale 8 Gy, ...; the prior value of each is in its entry's note): objective -1.87 -> 2.01, 45 -> 52 of
+58 checks. A run now starts from the fitted values, i.e. refines them. Deterministic for a given seed; 300 steps
+take ~10 min on 2 cores.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import dataclasses
 import io
 import json
 import math
@@ -54,15 +59,15 @@ def _clear() -> None:
                 f.cache_clear()
 
 
+def _tumour_entry(name: str) -> dict:
+    """The raw entry of ``tumour.key`` in the (cached) mouse tumour file."""
+    tumour, key = name.split(".")
+    return store._tumour_file("mouse", tumour)["parameters"][key]
+
+
 def current(names=PARAMETERS) -> dict[str, float]:
-    out = {}
-    for name in names:
-        if "." in name:
-            tumour, key = name.split(".")
-            out[name] = float(store._tumour_file("mouse", tumour)["parameters"][key]["value"])
-        else:
-            out[name] = store.load_shared("mouse")[name].value
-    return out
+    shared = store.load_shared("mouse")
+    return {name: float(_tumour_entry(name)["value"]) if "." in name else shared[name].value for name in names}
 
 
 @contextlib.contextmanager
@@ -72,20 +77,17 @@ def values(candidate: dict[str, float]):
     try:
         for name, v in candidate.items():
             if "." in name:
-                tumour, key = name.split(".")
-                entry = store._tumour_file("mouse", tumour)["parameters"][key]
-                saved[name] = entry["value"]
-                entry["value"] = v
+                saved[name] = _tumour_entry(name)["value"]
+                _tumour_entry(name)["value"] = v
             else:
                 saved[name] = shared[name]
-                shared[name] = store.Entry(name, float(v), *(getattr(shared[name], f) for f in ("unit", "source", "assumption", "note", "file")))
+                shared[name] = dataclasses.replace(shared[name], value=float(v))
         _clear()
         yield
     finally:
         for name, old in saved.items():
             if "." in name:
-                tumour, key = name.split(".")
-                store._tumour_file("mouse", tumour)["parameters"][key]["value"] = old
+                _tumour_entry(name)["value"] = old
             else:
                 shared[name] = old
         _clear()
