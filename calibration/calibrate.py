@@ -44,8 +44,13 @@ PARAMETERS = (
     "trex1_max_inhibition", "tsa.trex1_threshold", "b16f10.trex1_threshold", "fsa.trex1_threshold",
     "mc38.trex1_threshold", "tsa.antigenicity", "b16f10.antigenicity", "67nr.antigenicity", "fsa.antigenicity",
     "mc38.antigenicity", "ct26.antigenicity", "tsa.suppression_baseline",
+    # added for the third run (seed 14): the levers of the checks still failing after seed 13 (anti-TGF-beta,
+    # Flt3-L, the immune share of local control)
+    "tgfb_block_max", "treg_share", "suppression_rate", "flt3_dc_gain", "pdl1_max_inhibition",
+    "til_proliferation_half_ratio", "67nr.suppression_baseline", "fsa.suppression_baseline",
 )
-BOUNDS = {"priming_hill": (1.0, 8.0), "trex1_max_inhibition": (0.5, 0.995), "doomed_target_weight": (0.005, 1.0)}
+BOUNDS = {"priming_hill": (1.0, 8.0), "trex1_max_inhibition": (0.5, 0.995), "doomed_target_weight": (0.005, 1.0),
+          "tgfb_block_max": (0.05, 0.99), "treg_share": (0.05, 0.95), "pdl1_max_inhibition": (0.05, 0.99)}
 
 
 def preclinical_ids() -> list[str]:
