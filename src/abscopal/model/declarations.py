@@ -95,7 +95,8 @@ PARAMETERS: tuple[Param, ...] = (
     _P("systemic_suppression_burden", "mm^3", "B_S", "M8", "total tumour volume that halves priming through systemic suppression (MDSC, Tregs, TGF-beta)"),
     _P("dc_suppression_gain", "1", "g_M", "M8", "inhibition of DC maturation per unit lesion suppression (TGF-beta, IL-10: DC maturation x 1/(1 + g_M S_i))"),
     _P("treg_share", "1", "phi_T", "M8", "share of baseline suppression due to regulatory T cells"),
-    _P("tgfb_block_max", "1", "b_T", "M8", "fraction of RT-induced suppression removed at full TGF-beta blockade"),
+    _P("tgfb_block_max", "1", "b_T", "M8", "fraction of TGF-beta-mediated suppression (RT-induced, and the TGF-beta share of baseline) removed at full TGF-beta blockade"),
+    _P("tgfb_share", "1", "phi_B", "M8", "share of baseline suppression due to tumour-secreted TGF-beta"),
     # M9 lymphocytes
     _P("alc_baseline", "1/uL", "ALC_0", "M9", "baseline absolute lymphocyte count", "tumour"),
     _P("alc_recovery_rate", "1/day", "r_A", "M9", "recovery of the lymphocyte count toward its baseline"),
