@@ -1,13 +1,15 @@
-"""Calibration of the flagship model's mouse parameters to the preclinical validation targets.
+"""Calibration of the flagship model's parameters to the validation targets: mouse values to the preclinical
+targets (the default), human values to the clinical targets (``--species human``).
 
-Data: the preclinical targets of ``src/abscopal/validation/targets`` (each the published experiment of an
+Data: the preclinical (mouse) or clinical (human) targets of ``src/abscopal/validation/targets`` (each the published experiment of an
 entry of calibration_targets.yaml, encoded as a design plus direction and numeric checks written before fitting).
 
 Objective: for every check ``L op R`` the signed relative margin (R - L)/(|L| + |R|) (sign so that > 0 passes;
 ``and`` = min, ``or`` = max, interval checks = the tighter side), capped at +0.05 so that passed checks stop
 pulling, summed over all checks of those targets. Maximised by a random-perturbation hill climb (1-3 parameters
 per step, log-normal steps of sd 0.35) from the values now in the parameter files; parameters are shared mouse
-values (``name``) and tumour values (``tumour.name``). Run with
+values (``name``), tumour values (``tumour.name``) and, for humans, population values (``pop.name``: the
+between-patient spreads of parameters/populations/human.toml). Run with
 
     .venv/bin/python calibration/calibrate.py --steps 300 --seed 12 --out fit.json
 
@@ -18,7 +20,8 @@ ifn_dose_scale 8 Gy, ...; the prior value of each is in its entry's note): objec
 58 checks, then refined by a second run (seed 13, 400 steps) from those values: objective 2.32 -> 2.49, 59 -> 60
 of 65 checks (numeric checks now included); then a third run (seed 14, 400 steps) with eight more free
 parameters: 2.49 -> 2.87, 63 of 65 checks. A run now starts from the fitted values, i.e. refines them. Deterministic for a given seed; 300 steps
-take ~10 min on 2 cores.
+take ~10 min on 2 cores. The human values come from ``--species human`` runs (seed 21, then seed 24 with
+``--start`` from its best; docs/calibration.md), ~35 s per step.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import io
 import json
 import math
 import random
+import types
 
 from abscopal import population
 from abscopal.model import subject
@@ -48,14 +52,29 @@ PARAMETERS = (
     # added for the third run (seed 14): the levers of the checks still failing after seed 13 (anti-TGF-beta,
     # Flt3-L, the immune share of local control)
     "tgfb_block_max", "treg_share", "suppression_rate", "flt3_dc_gain", "pdl1_max_inhibition",
-    "til_proliferation_half_ratio", "67nr.suppression_baseline", "fsa.suppression_baseline",
+    "til_proliferation_half_ratio", "67nr.suppression_baseline", "fsa.suppression_baseline", "tgfb_share",
 )
-BOUNDS = {"priming_hill": (1.0, 8.0), "trex1_max_inhibition": (0.5, 0.995), "doomed_target_weight": (0.005, 1.0),
-          "tgfb_block_max": (0.05, 0.99), "treg_share": (0.05, 0.95), "pdl1_max_inhibition": (0.05, 0.99)}
+HUMAN_PARAMETERS = (
+    "priming_threshold", "priming_hill", "priming_rate", "alc_priming_exponent", "ctla4_priming_gain", "gmcsf_dc_gain",
+    "doomed_target_weight", "kill_rate", "exhaustion_gain", "pdl1_max_inhibition", "systemic_suppression_burden",
+    "effector_death_rate", "til_proliferation_rate", "suppression_rt_gain", "treg_share", "stroma_remodel_rate",
+    "nsclc.suppression_baseline", "nsclc.antigenicity", "melanoma.antigenicity", "melanoma.suppression_baseline",
+    "hnscc.antigenicity", "breast.antigenicity",
+    "pop.antigenicity_cv", "pop.priming_cv", "pop.suppression_cv", "pop.alpha_cv", "pop.stromal_fraction_logit_sd",
+    "pop.hypoxic_fraction_logit_sd",
+)
+BOUNDS = {"pop.stromal_fraction_logit_sd": (0.05, 3.0), "pop.hypoxic_fraction_logit_sd": (0.05, 3.0),
+          "priming_hill": (1.0, 8.0), "trex1_max_inhibition": (0.5, 0.995), "doomed_target_weight": (0.005, 1.0),
+          "tgfb_block_max": (0.05, 0.99), "tgfb_share": (0.0, 0.95), "treg_share": (0.05, 0.95), "pdl1_max_inhibition": (0.05, 0.99)}
 
 
 def preclinical_ids() -> list[str]:
-    return [t.id for t in suite.load_targets().values() if t.kind == "preclinical" and t.status == "encoded"]
+    return target_ids("mouse")
+
+
+def target_ids(species: str) -> list[str]:
+    kind = "preclinical" if species == "mouse" else "clinical"
+    return [t.id for t in suite.load_targets().values() if t.kind == kind and t.status == "encoded"]
 
 
 def _clear() -> None:
@@ -66,35 +85,44 @@ def _clear() -> None:
                 f.cache_clear()
 
 
-def _tumour_entry(name: str) -> dict:
-    """The raw entry of ``tumour.key`` in the (cached) mouse tumour file."""
+def _tumour_entry(name: str, species: str = "mouse") -> dict:
+    """The raw entry of ``tumour.key`` in the (cached) tumour file."""
     tumour, key = name.split(".")
-    return store._tumour_file("mouse", tumour)["parameters"][key]
+    return store._tumour_file(species, tumour)["parameters"][key]
 
 
-def current(names=PARAMETERS) -> dict[str, float]:
-    shared = store.load_shared("mouse")
-    return {name: float(_tumour_entry(name)["value"]) if "." in name else shared[name].value for name in names}
+def current(names=PARAMETERS, species: str = "mouse") -> dict[str, float]:
+    shared, pop = store.load_shared(species), population.population_values(species)
+    return {name: pop[name[4:]] if name.startswith("pop.") else float(_tumour_entry(name, species)["value"]) if "." in name
+            else shared[name].value for name in names}
 
 
 @contextlib.contextmanager
-def values(candidate: dict[str, float]):
+def values(candidate: dict[str, float], species: str = "mouse"):
     """Run with ``candidate`` in place of the file values (in this process only); restores them afterwards."""
-    shared, saved = store.load_shared("mouse"), {}
+    shared, saved = store.load_shared(species), {}
+    pop_values = {name[4:]: float(v) for name, v in candidate.items() if name.startswith("pop.")}
+    original_population = population.population_values
     try:
+        if pop_values:
+            patched = types.MappingProxyType({**original_population(species), **pop_values})
+            population.population_values = lambda s: patched if s == species else original_population(s)
         for name, v in candidate.items():
+            if name.startswith("pop."):
+                continue
             if "." in name:
-                saved[name] = _tumour_entry(name)["value"]
-                _tumour_entry(name)["value"] = v
+                saved[name] = _tumour_entry(name, species)["value"]
+                _tumour_entry(name, species)["value"] = v
             else:
                 saved[name] = shared[name]
                 shared[name] = dataclasses.replace(shared[name], value=float(v))
         _clear()
         yield
     finally:
+        population.population_values = original_population
         for name, old in saved.items():
             if "." in name:
-                _tumour_entry(name)["value"] = old
+                _tumour_entry(name, species)["value"] = old
             else:
                 shared[name] = old
         _clear()
@@ -130,8 +158,8 @@ def objective(margins: dict, cap: float = 0.05) -> float:
     return sum(min(m, cap) for m in margins.values())
 
 
-def score(candidate, ids):
-    with values(candidate), contextlib.redirect_stdout(io.StringIO()):
+def score(candidate, ids, species: str = "mouse"):
+    with values(candidate, species), contextlib.redirect_stdout(io.StringIO()):
         margins = check_margins(ids)
     return objective(margins), margins
 
@@ -141,17 +169,23 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--out", default="fit.json")
+    parser.add_argument("--species", choices=("mouse", "human"), default="mouse")
+    parser.add_argument("--start", help="JSON of parameter values (an earlier --out) to start from instead of the files")
     args = parser.parse_args(argv)
-    ids, rng = preclinical_ids(), random.Random(args.seed)
-    best = current()
-    best_score, best_margins = score(best, ids)
+    names = PARAMETERS if args.species == "mouse" else HUMAN_PARAMETERS
+    ids, rng = target_ids(args.species), random.Random(args.seed)
+    best = current(names, args.species)
+    if args.start:
+        with open(args.start) as f:
+            best.update({name: float(v) for name, v in json.load(f).items() if name in best})
+    best_score, best_margins = score(best, ids, args.species)
     print(f"start: objective {best_score:.3f}, {sum(m > 0 for m in best_margins.values())}/{len(best_margins)} checks pass", flush=True)
     for step in range(args.steps):
         candidate = dict(best)
-        for name in rng.sample(list(PARAMETERS), rng.choice([1, 2, 3])):
+        for name in rng.sample(list(names), rng.choice([1, 2, 3])):
             lo, hi = BOUNDS.get(name, (0.0, math.inf))
             candidate[name] = min(max(candidate[name] * math.exp(rng.gauss(0.0, 0.35)), lo), hi)
-        s, margins = score(candidate, ids)
+        s, margins = score(candidate, ids, args.species)
         if s > best_score:
             best, best_score, best_margins = candidate, s, margins
             print(f"step {step}: objective {s:.3f}, {sum(m > 0 for m in margins.values())}/{len(margins)} checks pass", flush=True)

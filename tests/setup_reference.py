@@ -25,7 +25,7 @@ from abscopal.model.lymphocytes import fraction_effect, lymphocyte_survival
 from abscopal.model.occult import draw_occult
 from abscopal.model.subject import LesionSpec, RTEvent, Subject, drug_event_table
 from abscopal.parameters.store import _read, parse_entries
-from abscopal.population import VARIED
+from abscopal.population import FRACTIONS_VARIED, VARIED
 from abscopal.scenario.load import resolve_targets
 from abscopal.scenario.model import Lesion, Patient, Scenario
 
@@ -102,8 +102,15 @@ def sample_subject(scenario: Scenario, spec, k: int) -> Scenario:
         sigma = math.sqrt(math.log(1.0 + pop.get(cv_name, 0.0) ** 2))
         factor = math.exp(sigma * z_varied[name] - 0.5 * sigma * sigma)
         if name not in fixed:
-            unit = "1/day" if name == "priming_rate" else ("day" if name == "doubling_time" else ("1/Gy" if name == "alpha" else "1"))
+            unit = {"priming_rate": "1/day", "doubling_time": "day", "alpha": "1/Gy", "doomed_clearance_rate": "1/day",
+                    "stroma_remodel_rate": "1/day"}.get(name, "1")
             overrides.append((name, str(to(pset[name], unit) * factor)))
+    for name, sd_name in FRACTIONS_VARIED.items():
+        zf = rng.standard_normal()
+        sd = pop.get(sd_name, 0.0)
+        if name not in fixed and sd > 0.0:
+            p0 = min(max(to(pset[name], "1"), 1e-9), 1.0 - 1e-9)
+            overrides.append((name, str(1.0 / (1.0 + math.exp(-(math.log(p0 / (1.0 - p0)) + sd * zf))))))
     pdl1 = patient.pdl1_tps
     if pdl1 is None:
         rng8 = np.random.default_rng([spec.seed, k, 8])

@@ -6,8 +6,9 @@ on chunking, workers or arm order, and the first n subjects of a larger cohort e
 
 Per subject: tumour type (``tumour_mix``), lesions (count, sites, sizes; or the given lesions with varied
 sizes), covariates (ALC correlated with burden, PD-L1 TPS, TMB, weight; fixed when given in
-``patient``), and log-normal between-subject variability of growth, radiosensitivity, antigenicity,
-suppression and priming (as parameter overrides; a user override fixes that parameter for everyone).
+``patient``), log-normal between-subject variability of growth, radiosensitivity, antigenicity,
+suppression, priming, doomed-cell clearance and stroma remodelling, and logit-normal variability of the
+stromal and hypoxic fractions (as parameter overrides; a user override fixes that parameter for everyone).
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ VARIED = {  # parameter -> population CV entry
     "antigenicity": "antigenicity_cv",
     "suppression_baseline": "suppression_cv",
     "priming_rate": "priming_cv",
+    "doomed_clearance_rate": "doomed_clearance_cv",
+    "stroma_remodel_rate": "stroma_remodel_cv",
+}
+FRACTIONS_VARIED = {  # fraction parameter -> population SD of its logit (logit-normal: stays inside (0, 1))
+    "hypoxic_fraction": "hypoxic_fraction_logit_sd",
+    "stromal_fraction": "stromal_fraction_logit_sd",
 }
 
 
@@ -116,6 +123,11 @@ def _lognormal_factor(rng: np.random.Generator, cv: float) -> float:
     return math.exp(sigma * rng.standard_normal() - 0.5 * sigma * sigma)
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1.0 - 1e-9)
+    return math.log(p / (1.0 - p))
+
+
 def _sigma(cv: float) -> float:
     """Log-scale SD of a log-normal factor with coefficient of variation ``cv`` (as in :func:`_lognormal_factor`)."""
     return math.sqrt(math.log(1.0 + cv * cv))
@@ -140,12 +152,14 @@ class _TumourConstants:
     growth_rho: float
     growth_rho_c: float
     varied: tuple[tuple[str, float, float], ...]  # (parameter, base value in its unit, sigma)
+    varied_fractions: tuple[tuple[str, float, float], ...]  # (parameter, logit of its value, SD of the logit)
     lesion_size_sigma: float
     default_sites: tuple[str, ...]
     p53_prevalence: float | None
 
 
-_VARIED_UNITS = {"priming_rate": "1/day", "doubling_time": "day", "alpha": "1/Gy"}
+_VARIED_UNITS = {"priming_rate": "1/day", "doubling_time": "day", "alpha": "1/Gy", "doomed_clearance_rate": "1/day",
+                 "stroma_remodel_rate": "1/day"}
 
 
 @cache
@@ -170,6 +184,7 @@ def _tumour_constants(species: str, tumour: str) -> _TumourConstants:
         growth_rho_c=math.sqrt(1.0 - growth_rho * growth_rho),
         varied=tuple((name, pset[name].to(_VARIED_UNITS.get(name, "1")), math.sqrt(math.log(1.0 + pop.get(cv_name, 0.0) ** 2)))
                      for name, cv_name in VARIED.items()),
+        varied_fractions=tuple((name, _logit(pset[name].to("1")), pop.get(sd_name, 0.0)) for name, sd_name in FRACTIONS_VARIED.items()),
         lesion_size_sigma=_sigma(pop.get("lesion_size_cv", pop.get("explicit_lesion_size_cv", 0.2))),
         default_sites=tuple(tumour_meta(species, tumour).get("default_sites", [])),
         p53_prevalence=p53_prevalence(species).get(tumour),
@@ -211,6 +226,10 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
         factor = math.exp(sigma * zv - 0.5 * sigma * sigma)
         if name not in fixed:
             overrides.append((name, str(base * factor)))
+    for name, logit, sd in c.varied_fractions:  # drawn after the log-normal ones, so adding these kept earlier draws
+        zv = rng.standard_normal()
+        if name not in fixed and sd > 0.0:
+            overrides.append((name, str(1.0 / (1.0 + math.exp(-(logit + sd * zv))))))
     pdl1 = patient.pdl1_tps
     if pdl1 is None:  # own stream: fixing PD-L1 (a subgroup) leaves every other draw of subject k unchanged
         pdl1 = _pdl1(c.pset["pdl1_tps"].value, z_varied["antigenicity"], pop, np.random.default_rng([spec.seed, k, 8]))

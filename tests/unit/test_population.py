@@ -44,3 +44,26 @@ def test_fixed_covariate_defines_a_subgroup_without_changing_other_draws():
     assert all(s.patient.pdl1_tps == 0.5 for s in fixed)
     assert [s.patient.alc_per_ul for s in free] == [s.patient.alc_per_ul for s in fixed]
     assert [s.patient.lesions for s in free] == [s.patient.lesions for s in fixed]
+
+
+def test_stroma_and_hypoxia_vary_logit_normally_around_the_parameter_set_value():
+    """Tumour-stroma ratio differs several-fold between patients (Scheer 2017: 23% of rectal cancers are >=70%
+    stroma, 31% <=30%); each subject's stromal and hypoxic fractions stay inside (0, 1) with the set's value as
+    median and the population file's logit SD as spread."""
+    from abscopal.parameters import load_parameter_set
+
+    subjects = _subjects(BASE, 400)
+    pset = load_parameter_set("human", "hnscc")
+    pop = population_values("human")
+    for name, sd_name in (("stromal_fraction", "stromal_fraction_logit_sd"), ("hypoxic_fraction", "hypoxic_fraction_logit_sd")):
+        values = np.array([float(dict(s.overrides)[name]) for s in subjects])
+        assert ((values > 0) & (values < 1)).all()
+        logit = np.log(values / (1 - values))
+        p0 = pset[name].value
+        assert abs(np.median(logit) - math.log(p0 / (1 - p0))) < 0.2
+        assert abs(logit.std() - pop[sd_name]) < 0.15 * pop[sd_name]
+
+
+def test_a_user_override_fixes_a_varied_fraction_for_every_subject():
+    subjects = _subjects(dict(BASE, overrides={"stromal_fraction": 0.4}), 30)
+    assert {float(dict(s.overrides)["stromal_fraction"]) for s in subjects} == {0.4}
