@@ -170,6 +170,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--out", default="fit.json")
     parser.add_argument("--species", choices=("mouse", "human"), default="mouse")
+    parser.add_argument("--step-sd", type=float, default=0.35, help="SD of the log-normal step (smaller to refine)")
     parser.add_argument("--start", help="JSON of parameter values (an earlier --out) to start from instead of the files")
     args = parser.parse_args(argv)
     names = PARAMETERS if args.species == "mouse" else HUMAN_PARAMETERS
@@ -184,7 +185,7 @@ def main(argv=None) -> int:
         candidate = dict(best)
         for name in rng.sample(list(names), rng.choice([1, 2, 3])):
             lo, hi = BOUNDS.get(name, (0.0, math.inf))
-            candidate[name] = min(max(candidate[name] * math.exp(rng.gauss(0.0, 0.35)), lo), hi)
+            candidate[name] = min(max(candidate[name] * math.exp(rng.gauss(0.0, args.step_sd)), lo), hi)
         s, margins = score(candidate, ids, args.species)
         if s > best_score:
             best, best_score, best_margins = candidate, s, margins
