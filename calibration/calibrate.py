@@ -68,10 +68,6 @@ BOUNDS = {"pop.stromal_fraction_logit_sd": (0.05, 3.0), "pop.hypoxic_fraction_lo
           "tgfb_block_max": (0.05, 0.99), "tgfb_share": (0.0, 0.95), "treg_share": (0.05, 0.95), "pdl1_max_inhibition": (0.05, 0.99)}
 
 
-def preclinical_ids() -> list[str]:
-    return target_ids("mouse")
-
-
 def target_ids(species: str) -> list[str]:
     kind = "preclinical" if species == "mouse" else "clinical"
     return [t.id for t in suite.load_targets().values() if t.kind == kind and t.status == "encoded"]
