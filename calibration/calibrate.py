@@ -58,6 +58,7 @@ HUMAN_PARAMETERS = (
     "priming_threshold", "priming_hill", "priming_rate", "alc_priming_exponent", "ctla4_priming_gain", "gmcsf_dc_gain",
     "doomed_target_weight", "kill_rate", "exhaustion_gain", "pdl1_max_inhibition", "systemic_suppression_burden",
     "effector_death_rate", "til_proliferation_rate", "suppression_rt_gain", "treg_share", "stroma_remodel_rate",
+    "burden_suppression_gain",
     "nsclc.suppression_baseline", "nsclc.antigenicity", "melanoma.antigenicity", "melanoma.suppression_baseline",
     "hnscc.antigenicity", "breast.antigenicity",
     "pop.antigenicity_cv", "pop.priming_cv", "pop.suppression_cv", "pop.alpha_cv", "pop.stromal_fraction_logit_sd",
@@ -65,7 +66,8 @@ HUMAN_PARAMETERS = (
 )
 BOUNDS = {"pop.stromal_fraction_logit_sd": (0.05, 3.0), "pop.hypoxic_fraction_logit_sd": (0.05, 3.0),
           "priming_hill": (1.0, 8.0), "trex1_max_inhibition": (0.5, 0.995), "doomed_target_weight": (0.005, 1.0),
-          "tgfb_block_max": (0.05, 0.99), "tgfb_share": (0.0, 0.95), "treg_share": (0.05, 0.95), "pdl1_max_inhibition": (0.05, 0.99)}
+          "tgfb_block_max": (0.05, 0.99), "tgfb_share": (0.0, 0.95), "treg_share": (0.05, 0.95), "pdl1_max_inhibition": (0.05, 0.99),
+          "burden_suppression_gain": (0.0, 5.0)}
 
 
 def target_ids(species: str) -> list[str]:

@@ -93,6 +93,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("suppression_rate", "1/day", "k_S", "M8", "rate at which lesion suppression follows its drivers"),
     _P("suppression_rt_gain", "1", "g_S", "M8", "rise of suppression per unit doomed fraction of the lesion (RT-activated TGF-beta, MDSC)"),
     _P("systemic_suppression_burden", "mm^3", "B_S", "M8", "total tumour volume that halves priming through systemic suppression (MDSC, Tregs, TGF-beta)"),
+    _P("burden_suppression_gain", "1", "g_B", "M8", "rise of every lesion's baseline suppression per unit of total burden / B_S (burden-driven systemic MDSC and Treg expansion infiltrates all lesions)"),
     _P("dc_suppression_gain", "1", "g_M", "M8", "inhibition of DC maturation per unit lesion suppression (TGF-beta, IL-10: DC maturation x 1/(1 + g_M S_i))"),
     _P("treg_share", "1", "phi_T", "M8", "share of baseline suppression due to regulatory T cells"),
     _P("tgfb_block_max", "1", "b_T", "M8", "fraction of TGF-beta-mediated suppression (RT-induced, and the TGF-beta share of baseline) removed at full TGF-beta blockade"),

@@ -94,6 +94,7 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     ("lesion", "pdl1_target", "pdl1_baseline + (1.0 - pdl1_baseline) * min(pdl1_ifng_gain * ratio / (ratio + pdl1_ifng_half_ratio)"
                               " + pdl1_rt_gain * ifn / (ifn + ifn_half_maturation), 1.0)"),
     ("lesion", "suppression_target", "suppression_on * (suppression_baseline"
+                                     " * (1.0 + burden_suppression_gain * burden / systemic_suppression_burden) / (1.0 + burden_suppression_gain)"
                                      " * max(1.0 - treg_share * treg_depletion - tgfb_share * tgfb_block_max * o_tgfb, 0.0)"
                                      " + suppression_rt_gain * doomed / max(total, 1.0) * (1.0 - tgfb_block_max * o_tgfb))"),
 )
