@@ -80,3 +80,24 @@ def test_until_progression_stops_dosing_at_the_progression_scan():
     conc = np.array(result.to_dict()["drugs"][0]["concentration_ug_per_ml"])
     t = np.array(result.to_dict()["time_days"])
     assert np.all(np.diff(conc[t > max(doses) + 1]) <= 0)
+
+
+def test_a_larger_total_burden_raises_the_suppression_of_every_lesion():
+    """M8: burden-driven systemic MDSC expansion raises each lesion's baseline suppression by (1 + g_B B/B_S)/(1 + g_B)
+    (Liang 2019 J Cancer 10:1341; the reason ORR falls with baseline tumour size, Joseph 2018 Clin Cancer Res 24:4960)."""
+    from abscopal.model.state import Layout
+
+    lung = {"id": "lung1", "site": "lung", "diameter": "28 mm"}
+    extra = [{"id": f"liver{k}", "site": "liver", "diameter": "45 mm"} for k in range(3)]
+
+    def suppression_of_lung(lesions, gain=None):
+        doc = human_base(patient={"lesions": lesions}, simulation={"duration": "60 days"})
+        if gain is not None:
+            doc["overrides"] = {"burden_suppression_gain": gain}
+        result = simulate(scenario(doc))
+        lay = Layout(len(result.subject.lesions), len(result.subject.agents))
+        return result.trajectory.states[-1, lay.lesion("suppression")][0]
+
+    alone, crowded = suppression_of_lung([lung]), suppression_of_lung([lung, *extra])
+    assert crowded > 1.5 * alone  # B/B_S grows ~0.8 -> ~6: factor (1 + 0.9 x 6)/(1 + 0.9 x 0.8) ~ 3.7
+    assert suppression_of_lung([lung], 0.0) == pytest.approx(suppression_of_lung([lung, *extra], 0.0), rel=1e-6)
