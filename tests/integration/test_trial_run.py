@@ -77,3 +77,25 @@ def test_arm_errors_name_the_arm():
     with pytest.raises(InputError) as info:
         parse_trial(doc)
     assert info.value.key == "arms.pembrolizumab.drugs[0].agent"
+
+
+def test_a_later_baseline_scan_does_not_count_earlier_shrinkage_as_response():
+    """endpoints.baseline_scan: RECIST measured from a scan after prior RT (as Shaverdian 2017 measured KEYNOTE-001
+    response from the pre-pembrolizumab scan). 24 Gy to the largest lesion shrinks it before day 28; from a day-28
+    baseline that shrinkage is not response, so the in-field change is smaller than from day 0."""
+    doc = copy.deepcopy(TRIAL)
+    doc["arms"] = {"rt": {"radiotherapy": [{"lesions": ["largest"], "dose": "8 Gy", "fractions": 3}]}}
+    doc["endpoints"] = {"assessments": "4 weeks"}
+    day0 = _run(doc).records["rt"]
+    doc["endpoints"]["baseline_scan"] = "day 28"
+    day28 = _run(doc).records["rt"]
+    assert [r["baseline_sum_diameters_mm"] for r in day0] == [r["baseline_sum_diameters_mm"] for r in day28]  # covariates of day 0
+    first = lambda r: r["sum_change_pct_by_scan"][0]  # noqa: E731
+    assert all(first(r)[0] == 28.0 for r in day0) and all(first(r)[0] == 56.0 for r in day28)
+    best0 = [r["best_sum_change_pct"] for r in day0]
+    best28 = [r["best_sum_change_pct"] for r in day28]
+    assert sum(b28 > b0 + 1.0 for b0, b28 in zip(best0, best28, strict=True)) >= len(best0) // 2
+    doc["endpoints"]["baseline_scan"] = "day 400"
+    with pytest.raises(InputError) as info:
+        parse_trial(copy.deepcopy(doc))
+    assert info.value.key == "endpoints.baseline_scan"

@@ -18,7 +18,7 @@ from ..units import parse_day
 TRIAL_KEYS = ("abscopal", "name", "species", "tumour", "model", "population", "arms", "endpoints", "simulation",
               "patient", "mechanisms", "host", "overrides")
 ARM_KEYS = ("radiotherapy", "drugs", "host", "mechanisms")
-ENDPOINT_KEYS = ("response_at", "assessments", "abscopal_definition", "confirm")
+ENDPOINT_KEYS = ("response_at", "assessments", "abscopal_definition", "confirm", "baseline_scan")
 DEFINITIONS = ("golden2015", "recist_out_of_field")
 
 
@@ -28,6 +28,7 @@ class Endpoints:
     assessments: float
     abscopal_definition: str
     confirm: bool
+    baseline_scan: float = 0.0  # day of the RECIST baseline scan (scans follow it every `assessments`)
 
 
 @dataclass(frozen=True)
@@ -59,17 +60,23 @@ def load_trial(path: str | Path, *, size: int | None = None, seed: int | None = 
 def _endpoints(raw: Any, species: str, duration: float) -> Endpoints:
     raw = as_mapping(raw or {}, "endpoints")
     check_keys(raw, ENDPOINT_KEYS, "endpoints")
+    baseline = 0.0
+    if "baseline_scan" in raw:
+        baseline = parse_day(raw["baseline_scan"], key="endpoints.baseline_scan")
+        if not 0 <= baseline < duration:
+            raise InputError(f"{raw['baseline_scan']!r} is outside the simulation", key="endpoints.baseline_scan",
+                             expected=f"a day from 0 to before {duration:g}")
     response_at = None
     if "response_at" in raw:
         response_at = parse_day(raw["response_at"], key="endpoints.response_at")
-        if not 0 < response_at <= duration:
-            raise InputError(f"{raw['response_at']!r} is outside the simulation", key="endpoints.response_at",
-                             expected=f"a day between 0 and {duration:g}")
+        if not baseline < response_at <= duration:
+            raise InputError(f"{raw['response_at']!r} is not after the baseline scan inside the simulation",
+                             key="endpoints.response_at", expected=f"a day after {baseline:g} and up to {duration:g}")
     default = "8 weeks" if species == "human" else "3 days"
     assessments = positive_quantity(raw.get("assessments", default), "time", "endpoints.assessments")
     definition = choice(raw.get("abscopal_definition", "golden2015"), DEFINITIONS, "endpoints.abscopal_definition", "abscopal definition")
     confirm = as_bool(raw.get("confirm", False), "endpoints.confirm")
-    return Endpoints(response_at, assessments, definition, confirm)
+    return Endpoints(response_at, assessments, definition, confirm, baseline)
 
 
 def parse_trial(data: Any, *, text: str = "", source: str = "<input>", size: int | None = None, seed: int | None = None) -> TrialDesign:

@@ -63,7 +63,8 @@ def _output_interval(design: TrialDesign) -> float:
     if design.species == "mouse":
         return 1.0
     step = 7.0
-    ok = design.endpoints.assessments % step == 0 and (design.endpoints.response_at or 0) % step == 0
+    ends = design.endpoints
+    ok = all(x % step == 0 for x in (ends.assessments, ends.response_at or 0, ends.baseline_scan))
     return step if ok else 1.0
 
 
@@ -227,8 +228,8 @@ def _run_chunk(design: TrialDesign, indices: range, interval: float, mode: str |
     return ChunkResult(indices.start, indices.stop, tables, time_days, curves)
 
 
-def _scan_indices(t: np.ndarray, every: float, duration: float) -> list[int]:
-    scans = np.arange(every, duration + 1e-9, every)
+def _scan_indices(t: np.ndarray, every: float, duration: float, baseline: float = 0.0) -> list[int]:
+    scans = np.arange(baseline + every, duration + 1e-9, every)
     return [int(np.argmin(np.abs(t - s))) for s in scans]
 
 
@@ -239,18 +240,25 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     t = tr.time
     diam = diameter_from_volume(tr.volume_mm3)
     irradiated = sc.irradiated_ids
-    baseline = [i for i, les in enumerate(sub.lesions) if not les.occult and les.appears_day in (None, 0.0)]
-    later = [i for i, les in enumerate(sub.lesions) if les.occult or les.appears_day not in (None, 0.0)]
+    enrolled = [i for i, les in enumerate(sub.lesions) if not les.occult and les.appears_day in (None, 0.0)]
+    b = int(np.argmin(np.abs(t - design.endpoints.baseline_scan)))  # the RECIST baseline scan (day 0 by default)
+    if b == 0:
+        baseline = enrolled
+    else:  # a later baseline scan also sees the lesions that appeared, or grew visible, before it
+        baseline = [i for i, les in enumerate(sub.lesions)
+                    if (les.occult and diam[b, i] >= v["new_lesion_diameter"])
+                    or (not les.occult and (les.appears_day is None or les.appears_day <= t[b] + 1e-9) and diam[b, i] > 0)]
+    later = [i for i in range(len(sub.lesions)) if i not in baseline]
     record = {
-        "subject": k, "status": tr.status, "tumour": sc.tumour, "n_lesions": len(baseline),
+        "subject": k, "status": tr.status, "tumour": sc.tumour, "n_lesions": len(enrolled),
         "baseline_alc": float(tr.alc[0]), "pdl1_tps": sc.patient.pdl1_tps, "tmb": sc.patient.tmb_per_mb,
         "p53_mutant": sc.patient.p53_mutant,
-        "baseline_sum_diameters_mm": float(sum(diameter_from_volume(sub.lesions[i].volume_mm3) for i in baseline)),
+        "baseline_sum_diameters_mm": float(sum(diameter_from_volume(sub.lesions[i].volume_mm3) for i in enrolled)),
         "alc_nadir": float(np.nanmin(tr.alc)) if tr.status == "ok" else None,
     }
     if tr.status != "ok":
         return record
-    scans = _scan_indices(t, design.endpoints.assessments, t[-1])
+    scans = _scan_indices(t, design.endpoints.assessments, t[-1], float(t[b]))
     new_scan = None
     for s, ti in enumerate(scans):
         if any(tr.volume_mm3[ti, i] > 0 and (diam[ti, i] >= v["new_lesion_diameter"] if sub.lesions[i].occult else True)
@@ -259,7 +267,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
             break
 
     def tracks(ids):
-        return [recist.LesionTrack(sub.lesions[i].id, sub.lesions[i].site, float(diam[0, i]), diam[scans, i]) for i in ids]
+        return [recist.LesionTrack(sub.lesions[i].id, sub.lesions[i].site, float(diam[b, i]), diam[scans, i]) for i in ids]
 
     def read(assessment):
         if design.endpoints.response_at is not None and assessment.responses:
@@ -276,7 +284,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     targets = recist.select_targets(tracks(baseline)) if scans else []
     if targets:
         ids = [baseline[j] for j in targets]
-        base_sum = float(diam[0, ids].sum())
+        base_sum = float(diam[b, ids].sum())
         sums = diam[np.ix_(scans, ids)].sum(axis=1)
         changes = 100.0 * (sums / base_sum - 1.0)
         record["best_sum_change_pct"] = float(changes.min())
@@ -302,7 +310,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     if out_field:
         if design.endpoints.abscopal_definition == "golden2015":
             idx = scans if scans else list(range(len(t)))
-            record["abscopal"] = bool(any(np.min(diam[idx, i]) <= 0.7 * diam[0, i] for i in out_field))
+            record["abscopal"] = bool(any(np.min(diam[idx, i]) <= 0.7 * diam[b, i] for i in out_field))
         else:
             record["abscopal"] = record["out_of_field"] in ("CR", "PR") if out is not None else None
     else:
