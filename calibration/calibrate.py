@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import copy
 import dataclasses
 import io
 import json
@@ -140,15 +141,30 @@ def margin(node, vals) -> float:
     return 1.0 if evaluate(ast.unparse(node), vals) else -1.0
 
 
-def check_margins(ids) -> dict[tuple[str, str], float]:
+def reseeded(target, offset: int):
+    """The target with its population seed moved by ``offset`` (a second sample of virtual subjects)."""
+    design = copy.deepcopy(target.design)
+    design["population"]["seed"] = int(design["population"].get("seed", 0)) + offset
+    return dataclasses.replace(target, design=design)
+
+
+def check_margins(ids, seed_offsets=(0,)) -> dict[tuple[str, str], float]:
+    """Margin of every check; with several seed offsets, each check once per population sample (the
+    offset-0 sample is the encoded one), so a fit cannot lean on one sample's luck."""
     out = {}
-    for result in suite.run_targets(ids):
-        target, vals = result.target, result.row["simulated"]
-        for check in list(target.checks) + [suite._numeric_check(n) for n in target.numeric]:
-            try:
-                out[(target.id, check.get("text", check["expr"]))] = margin(ast.parse(check["expr"], mode="eval").body, vals)
-            except Exception:  # a missing observable counts as a clear failure
-                out[(target.id, check.get("text", check["expr"]))] = -1.0
+    targets = suite.load_targets()
+    for offset in seed_offsets:
+        results = (suite.run_targets(ids) if offset == 0 else
+                   [suite.run_target(reseeded(targets[i], offset)) for i in ids if targets[i].design is not None
+                    and "population" in targets[i].design])
+        for result in results:
+            target, vals = result.target, result.row["simulated"]
+            for check in list(target.checks) + [suite._numeric_check(n) for n in target.numeric]:
+                key = (target.id, check.get("text", check["expr"]) + (f" [seed +{offset}]" if offset else ""))
+                try:
+                    out[key] = margin(ast.parse(check["expr"], mode="eval").body, vals)
+                except Exception:  # a missing observable counts as a clear failure
+                    out[key] = -1.0
     return out
 
 
@@ -156,9 +172,9 @@ def objective(margins: dict, cap: float = 0.05) -> float:
     return sum(min(m, cap) for m in margins.values())
 
 
-def score(candidate, ids, species: str = "mouse"):
+def score(candidate, ids, species: str = "mouse", seed_offsets=(0,)):
     with values(candidate, species), contextlib.redirect_stdout(io.StringIO()):
-        margins = check_margins(ids)
+        margins = check_margins(ids, seed_offsets)
     return objective(margins), margins
 
 
@@ -170,21 +186,24 @@ def main(argv=None) -> int:
     parser.add_argument("--species", choices=("mouse", "human"), default="mouse")
     parser.add_argument("--step-sd", type=float, default=0.35, help="SD of the log-normal step (smaller to refine)")
     parser.add_argument("--start", help="JSON of parameter values (an earlier --out) to start from instead of the files")
+    parser.add_argument("--samples", type=int, default=1,
+                        help="population samples per target: the encoded seed plus seeds +1000, +2000, ... (less luck, slower)")
     args = parser.parse_args(argv)
+    offsets = tuple(1000 * k for k in range(max(args.samples, 1)))
     names = PARAMETERS if args.species == "mouse" else HUMAN_PARAMETERS
     ids, rng = target_ids(args.species), random.Random(args.seed)
     best = current(names, args.species)
     if args.start:
         with open(args.start) as f:
             best.update({name: float(v) for name, v in json.load(f).items() if name in best})
-    best_score, best_margins = score(best, ids, args.species)
+    best_score, best_margins = score(best, ids, args.species, offsets)
     print(f"start: objective {best_score:.3f}, {sum(m > 0 for m in best_margins.values())}/{len(best_margins)} checks pass", flush=True)
     for step in range(args.steps):
         candidate = dict(best)
         for name in rng.sample(list(names), rng.choice([1, 2, 3])):
             lo, hi = BOUNDS.get(name, (0.0, math.inf))
             candidate[name] = min(max(candidate[name] * math.exp(rng.gauss(0.0, args.step_sd)), lo), hi)
-        s, margins = score(candidate, ids, args.species)
+        s, margins = score(candidate, ids, args.species, offsets)
         if s > best_score:
             best, best_score, best_margins = candidate, s, margins
             print(f"step {step}: objective {s:.3f}, {sum(m > 0 for m in margins.values())}/{len(margins)} checks pass", flush=True)
