@@ -40,3 +40,19 @@ def test_values_swaps_shared_tumour_and_population_values_and_restores_them():
 def test_every_free_parameter_exists_in_the_files():
     assert set(calibrate.current(calibrate.PARAMETERS, "mouse")) == set(calibrate.PARAMETERS)
     assert set(calibrate.current(calibrate.HUMAN_PARAMETERS, "human")) == set(calibrate.HUMAN_PARAMETERS)
+
+
+def test_a_second_population_sample_scores_every_check_again_on_other_subjects():
+    from abscopal.validation import suite
+
+    tid = "golden2015_rt_gmcsf_abscopal"
+    target = suite.load_targets()[tid]
+    moved = calibrate.reseeded(target, 1000)
+    assert moved.design["population"]["seed"] == target.design["population"]["seed"] + 1000
+    assert suite.load_targets()[tid].design["population"]["seed"] == target.design["population"]["seed"]  # not mutated
+    one = calibrate.check_margins([tid])
+    two = calibrate.check_margins([tid], (0, 1000))
+    assert len(two) == 2 * len(one) and all(two[key] == value for key, value in one.items())
+    extra = [key for key in two if key not in one]
+    assert all(text.endswith("[seed +1000]") for _, text in extra)
+    assert [two[k] for k in extra] != list(one.values())  # other subjects, other margins
