@@ -21,7 +21,8 @@ ifn_dose_scale 8 Gy, ...; the prior value of each is in its entry's note): objec
 of 65 checks (numeric checks now included); then a third run (seed 14, 400 steps) with eight more free
 parameters: 2.49 -> 2.87, 63 of 65 checks. A run now starts from the fitted values, i.e. refines them. Deterministic for a given seed; 300 steps
 take ~10 min on 2 cores. The human values come from ``--species human`` runs (seed 21, then seed 24 with
-``--start`` from its best; docs/calibration.md), ~35 s per step. ``--samples 2`` scores every check on a second
+``--start`` from its best, then seed 33 after the model changes of the second session; docs/calibration.md),
+~27-35 s per step. ``--samples 2`` scores every check on a second
 population sample too (seeds +1000), at twice the cost, so that a fit cannot lean on the luck of the encoded seeds.
 """
 
