@@ -74,8 +74,12 @@ BOUNDS = {"pop.stromal_fraction_logit_sd": (0.05, 3.0), "pop.hypoxic_fraction_lo
 
 
 def target_ids(species: str) -> list[str]:
+    """The calibration part's targets of the species (never the held-out part: abscopal.validation.split)."""
+    from abscopal.validation.split import split_of
+
     kind = "preclinical" if species == "mouse" else "clinical"
-    return [t.id for t in suite.load_targets().values() if t.kind == kind and t.status == "encoded"]
+    return [t.id for t in suite.load_targets().values()
+            if t.kind == kind and t.status == "encoded" and split_of(t.id) == "calibration" and not t.readback]
 
 
 def _clear() -> None:

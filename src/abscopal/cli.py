@@ -121,24 +121,33 @@ def cmd_trial(args) -> int:
 def cmd_validate(args) -> int:
     import time
 
+    from .validation.report import validation_table
     from .validation.suite import run_targets, validation_json
 
     stream = sys.stderr if args.json == "-" else sys.stdout
+    if args.lint:
+        from .validation.suite import lint_target, load_targets
+
+        targets = load_targets()
+        chosen = [targets[i] for i in args.ids] if args.ids else list(targets.values())
+        bad = 0
+        for target in chosen:
+            for problem in lint_target(target):
+                bad += 1
+                print(f"{target.id}: {problem}", file=stream)
+        print(f"linted {len(chosen)} targets: {bad} problems", file=stream)
+        return EXIT_OK if not bad else 1
     start = time.perf_counter()
 
     def progress(done, total, name):
         print(f"[{done}/{total}] {name}", file=sys.stderr)
 
-    results = run_targets(args.ids or None, fast=args.fast, progress=progress)
+    results = run_targets(args.ids or None, fast=args.fast, progress=progress, seeds=args.seeds,
+                          immune_null=not args.no_immune_null, workers=args.workers or min(2, os.cpu_count() or 1),
+                          keep=bool(args.docs), cache=args.cache)
     seconds = time.perf_counter() - start
     data = validation_json(results)
-    print(f"{'target':<50}{'kind':<12}{'result':<14}simulated", file=stream)
-    for row in data["targets"]:
-        result = {True: "pass", False: "FAIL", None: "out of scope"}[row["passed"]]
-        sim = ", ".join(f"{k}={v:.3g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in row["simulated"].items())
-        print(f"{row['id']:<50}{row['kind']:<12}{result:<14}{sim[:120]}", file=stream)
-    print(f"passed {data['passed']} of {data['total']} encoded targets ({data['out_of_scope']} out of scope) in {seconds:.0f} s",
-          file=stream)
+    print(validation_table(data, seconds), file=stream)
     _write_json(data, args.json)
     if args.docs:
         from .validation.docs import write_docs
@@ -260,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", metavar="ID")
     p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
     p.add_argument("--fast", action="store_true", help="only the fast subset (the one CI runs)")
+    p.add_argument("--seeds", type=int, default=1, help="score every check on N population seeds (the encoded seed, "
+                   "+1000, +2000, ...); a check passes when it holds on at least 80%% of them")
+    p.add_argument("--workers", type=int, help="worker processes (default: up to 2 cores); results do not depend on it")
+    p.add_argument("--cache", metavar="DIR", help="keep every finished evaluation in DIR and reuse it on a later run "
+                   "of the same model and target (resumable multi-seed runs)")
+    p.add_argument("--no-immune-null", action="store_true", help="skip the immune-null control (T cells absent)")
+    p.add_argument("--lint", action="store_true", help="check the target files (design, observables, checks, split "
+                   "register) without running the model")
     p.add_argument("--docs", help="write DIR/validation.md and DIR/validation/*.png")
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser("dose", help="BED and EQD2 of a fractionation scheme, e.g. '8 Gy x 3'")

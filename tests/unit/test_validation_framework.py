@@ -34,5 +34,43 @@ def test_a_probe_target_runs_and_is_deterministic():
     first, second = run_target(target), run_target(target)
     assert first.row == second.row
     data = validation_json([first])
-    assert data["schema"] == "abscopal.validation/1" and data["total"] == 1
-    assert set(first.row) == {"id", "kind", "passed", "direction", "simulated", "published", "note"}
+    assert data["schema"] == "abscopal.validation/2"
+    assert {"id", "kind", "split", "negative", "passed", "pass_probability", "seeds", "immune_null", "counted",
+            "direction", "simulated", "published", "note"} <= set(first.row)
+    assert first.row["counted"] is False and data["total"] == 0  # a read-back target is reported, never counted
+    assert data["not_counted"] == [target.id]
+
+
+def test_every_target_lints_clean():
+    from abscopal.validation.suite import lint_target
+
+    problems = {t.id: lint_target(t) for t in load_targets().values()}
+    assert not {k: v for k, v in problems.items() if v}
+
+
+def test_pass_probability_and_immune_null_scoring():
+    from abscopal.validation.suite import Evaluation, Target, score_target
+
+    target = Target(id="x", kind="preclinical", citation="c", direction="a < b", design={"arms": {}},
+                    observables={"a": {}, "b": {}}, checks=({"expr": "a < b", "text": "a below b"},),
+                    numeric=({"observable": "a", "low": 0, "high": 1, "why": "w"},))
+    runs = [Evaluation({"a": a, "b": 1.0}, []) for a in (0.5, 0.5, 0.5, 0.5, 2.0)]  # holds on 4 of 5 seeds
+    row = score_target(target, runs, nulls=[Evaluation({"a": 2.0, "b": 1.0}, [])] * 5)
+    assert row["pass_probability"] == pytest.approx(0.8) and row["passed"] is True
+    assert row["immune_null"] == "fails" and row["counted"] is True
+    assert row["numeric"][0]["pass_probability"] == pytest.approx(0.8) and row["numeric_passed"] == 1
+    row = score_target(target, runs[3:], nulls=runs[:2])  # 1 of 2 seeds; the immune-free model passes
+    assert row["passed"] is False and row["immune_null"] == "passes" and row["counted"] is False
+    negative = Target(**{**target.__dict__, "negative": True})
+    assert score_target(negative, runs, nulls=runs)["counted"] is True  # a null result may hold without T cells
+    assert row["simulated"]["a"] == pytest.approx(1.25) and row["simulated_se"]["a"] == pytest.approx(0.75)
+
+
+def test_immune_null_design_removes_t_cells_in_every_arm():
+    from abscopal.validation.suite import design_document
+
+    target = load_targets()["lee2009_ablative_rt_cd8_dependence"]
+    doc = design_document(target, seed=2, immune_null=True)
+    assert doc["host"]["immune"] == "t_cell_deficient"
+    assert all(arm.get("host", {}).get("immune", "t_cell_deficient") == "t_cell_deficient" for arm in doc["arms"].values())
+    assert doc["population"]["seed"] == target.design["population"]["seed"] + 2000

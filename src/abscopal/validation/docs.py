@@ -16,6 +16,7 @@ def _figure(result, folder: Path) -> str | None:
 
 
 def write_docs(results, out_dir: Path, seconds: float) -> Path:
+    from .report import probability_text, totals_lines
     from .suite import validation_json
 
     out_dir = Path(out_dir)
@@ -29,18 +30,23 @@ def write_docs(results, out_dir: Path, seconds: float) -> Path:
         "(scenario or trial), named observables and checks of its published direction, written before any fitting;",
         "numeric checks use the tolerance the target file justifies. Failures are listed with their reason.",
         "",
-        f"Passed {data['passed']} of {data['total']} encoded targets; {data['out_of_scope']} out of scope. "
-        f"Full run time on this machine: {seconds:.0f} s.",
+        *[f"- {line.strip()}" for line in totals_lines(data)],
+        f"- full run time on this machine: {seconds:.0f} s",
         "",
-        "| target | kind | passed | simulated | published | note |",
-        "|---|---|---|---|---|---|",
+        "| target | kind | split | negative | passed | p(pass) | immune-null | numeric | simulated | published | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         row = r.row
         passed = {True: "yes", False: "**no**", None: "out of scope"}[row["passed"]]
+        if row["passed"] is not None and not row["counted"]:
+            passed += " (not counted)"
         sim = ", ".join(f"{k} = {v:.4g}" if isinstance(v, (int, float)) else f"{k} = {v}" for k, v in row["simulated"].items())
         pub = ", ".join(f"{k}: {v}" for k, v in row["published"].items())
-        lines.append(f"| {row['id']} | {row['kind']} | {passed} | {sim} | {pub} | {row['note']} |")
+        numeric = f"{row['numeric_passed']}/{row['numeric_total']}" if row["numeric_total"] else "-"
+        note = str(row["note"]).replace("|", "/").replace("\n", " ")
+        lines.append(f"| {row['id']} | {row['kind']} | {row['split']} | {'yes' if row['negative'] else ''} | {passed} | "
+                     f"{probability_text(row)} | {row['immune_null']} | {numeric} | {sim} | {pub} | {note} |")
     lines.append("")
     for r in results:
         name = _figure(r, figures)
