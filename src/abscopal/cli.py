@@ -144,7 +144,7 @@ def cmd_validate(args) -> int:
 
     results = run_targets(args.ids or None, fast=args.fast, progress=progress, seeds=args.seeds,
                           immune_null=not args.no_immune_null, workers=args.workers or min(2, os.cpu_count() or 1),
-                          keep=bool(args.docs), cache=args.cache)
+                          keep=bool(args.docs), cache=args.cache, part=args.part)
     seconds = time.perf_counter() - start
     data = validation_json(results)
     print(validation_table(data, seconds), file=stream)
@@ -274,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="worker processes (default: up to 2 cores); results do not depend on it")
     p.add_argument("--cache", metavar="DIR", help="keep every finished evaluation in DIR and reuse it on a later run "
                    "of the same model and target (resumable multi-seed runs)")
+    p.add_argument("--part", choices=("all", "calibration", "heldout"), default="all",
+                   help="only one part of the pre-registered split (docs/validation.md, Protocol)")
     p.add_argument("--no-immune-null", action="store_true", help="skip the immune-null control (T cells absent)")
     p.add_argument("--lint", action="store_true", help="check the target files (design, observables, checks, split "
                    "register) without running the model")

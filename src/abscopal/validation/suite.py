@@ -254,22 +254,32 @@ def _worker_init() -> None:  # one numba thread per worker process: the workers 
         pass
 
 
-def run_targets(ids: list[str] | None = None, *, fast: bool = False, progress=None, seeds: int = 1,
-                immune_null: bool = True, workers: int = 1, keep: bool = False, cache=None) -> list[TargetResult]:
-    """Run targets at ``seeds`` population seeds, with the immune-null control for targets whose claim involves
-    immunity. Jobs (target, seed, null) run in ``workers`` processes; results do not depend on it. With ``cache``
-    (a folder), every finished job is stored on disk and reused by a later run of the same model and target."""
+def select_targets(ids: list[str] | None = None, *, fast: bool = False, part: str = "all") -> list[Target]:
+    """Targets by id (all when none), optionally only the fast subset or one part of the split."""
+    from .split import split_of
+
     targets = load_targets()
     unknown = [i for i in ids or [] if i not in targets]
     if unknown:
         from ..errors import unknown_name
 
         raise unknown_name("validation target", unknown[0], targets, "ID").with_file("<command line>")
+    chosen = [targets[i] for i in ids] if ids else [t for t in targets.values() if t.fast or not fast]
+    return [t for t in chosen if part == "all" or split_of(t.id) == part]
+
+
+def run_targets(ids: list[str] | None = None, *, fast: bool = False, progress=None, seeds: int = 1,
+                immune_null: bool = True, workers: int = 1, keep: bool = False, cache=None,
+                part: str = "all") -> list[TargetResult]:
+    """Run targets at ``seeds`` population seeds, with the immune-null control for targets whose claim involves
+    immunity. Jobs (target, seed, null) run in ``workers`` processes; results do not depend on it. With ``cache``
+    (a folder), every finished job is stored on disk and reused by a later run of the same model and target."""
+    targets = load_targets()
     if seeds < 1:
         from ..errors import InputError
 
         raise InputError(f"{seeds} seeds", key="--seeds", expected="an integer of at least 1", file="<command line>")
-    chosen = [targets[i] for i in ids] if ids else [t for t in targets.values() if t.fast or not fast]
+    chosen = select_targets(ids, fast=fast, part=part)
     jobs = []
     for target in chosen:
         if target.status == "out_of_scope":
