@@ -274,8 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="worker processes (default: up to 2 cores); results do not depend on it")
     p.add_argument("--cache", metavar="DIR", help="keep every finished evaluation in DIR and reuse it on a later run "
                    "of the same model and target (resumable multi-seed runs)")
-    p.add_argument("--part", choices=("all", "calibration", "heldout"), default="all",
-                   help="only one part of the pre-registered split (docs/validation.md, Protocol)")
+    p.add_argument("--part", choices=("all", "calibration", "heldout", "open"), default="all",
+                   help="only one part of the pre-registered split, or 'open': the calibration part and the held-out "
+                   "targets already fitted before the split (docs/validation.md, Protocol)")
     p.add_argument("--no-immune-null", action="store_true", help="skip the immune-null control (T cells absent)")
     p.add_argument("--lint", action="store_true", help="check the target files (design, observables, checks, split "
                    "register) without running the model")

@@ -26,7 +26,7 @@ def test_every_target_file_is_well_formed():
         for check in list(target.checks):
             assert check.get("text"), f"{target.id}: each check says in words what it tests"
     out_of_scope = [t for t in targets.values() if t.status == "out_of_scope"]
-    assert len(out_of_scope) <= 8
+    assert len(out_of_scope) <= 0.25 * len(targets), [t.id for t in out_of_scope]  # encoded wherever honest
 
 
 def test_a_probe_target_runs_and_is_deterministic():
