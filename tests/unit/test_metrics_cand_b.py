@@ -4,8 +4,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from abscopal.validation.probes_cand_b import (event_free_rate_at_day, rate_in_covariate_quantile,
-                                               rate_in_covariate_range)
+from abscopal.validation.probes_cand_b import (
+    event_free_rate_at_day,
+    rate_in_covariate_quantile,
+    rate_in_covariate_range,
+)
 
 
 def _run(records, duration=365.0):
