@@ -118,6 +118,14 @@ def p53_prevalence(species: str) -> Mapping[str, float]:
     return MappingProxyType({name: entry.value for name, entry in parse_entries(table, f"populations/{species}.toml").items()})
 
 
+@cache
+def pdl1_concentration(species: str) -> Mapping[str, float]:
+    """Per-tumour concentration of the TPS beta distribution (``[pdl1_beta_concentration]`` of the population file,
+    where a tumour type's measured TPS prevalence fixes it; otherwise the population-wide value applies)."""
+    table = _read(f"populations/{species}.toml").get("pdl1_beta_concentration", {})
+    return MappingProxyType({name: entry.value for name, entry in parse_entries(table, f"populations/{species}.toml").items()})
+
+
 def _lognormal_factor(rng: np.random.Generator, cv: float) -> float:
     sigma = math.sqrt(math.log(1.0 + cv * cv))
     return math.exp(sigma * rng.standard_normal() - 0.5 * sigma * sigma)
@@ -156,6 +164,8 @@ class _TumourConstants:
     lesion_size_sigma: float
     default_sites: tuple[str, ...]
     p53_prevalence: float | None
+    species: str = ""
+    tumour: str = ""
 
 
 _VARIED_UNITS = {"priming_rate": "1/day", "doubling_time": "day", "alpha": "1/Gy", "doomed_clearance_rate": "1/day",
@@ -188,12 +198,61 @@ def _tumour_constants(species: str, tumour: str) -> _TumourConstants:
         lesion_size_sigma=_sigma(pop.get("lesion_size_cv", pop.get("explicit_lesion_size_cv", 0.2))),
         default_sites=tuple(tumour_meta(species, tumour).get("default_sites", [])),
         p53_prevalence=p53_prevalence(species).get(tumour),
+        species=species,
+        tumour=tumour,
     )
 
 
+PRESENTATION_ATTEMPTS = 30  # draws tried per subject before the first draw is kept (see sample_subject)
+
+
 def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario:
-    """The k-th subject of the population as a fully resolved single-patient Scenario."""
-    rng = np.random.default_rng([spec.seed, k, 7])
+    """The k-th subject of the population as a fully resolved single-patient Scenario.
+
+    Conditioning on clinical presentation (immunoediting: a tumour that is measurable at enrolment has escaped
+    immune control; Dunn GP, Old LJ, Schreiber RD. Immunity 2004;21:137-48): a draw whose untreated lesions would
+    expand their own effector T cells at baseline (``escape_margin`` > 0: the tumour would be rejected without
+    treatment) is not a patient or mouse that presents with a growing tumour, and is drawn again from the
+    subject's next stream (seed, k, 7, attempt). The check uses only the subject's own values and ignores the
+    arm (drugs, RT, host, mechanism switches), so every arm of a trial gets the same subjects. When no draw in
+    PRESENTATION_ATTEMPTS escapes (overrides that fix a rejecting tumour), the first draw is kept.
+    """
+    first = None
+    for attempt in range(PRESENTATION_ATTEMPTS):
+        subject, margin = _draw_subject(scenario, spec, k, attempt)
+        if margin <= 0.0:
+            return subject
+        first = first or subject
+    return first
+
+
+_ESCAPE_PARAMETERS = frozenset((
+    "til_proliferation_rate", "pdl1_max_inhibition", "effector_ratio_baseline", "til_proliferation_half_ratio",
+    "effector_death_rate", "exhaustion_gain", "burden_suppression_gain", "systemic_suppression_burden", "antigenicity",
+    "suppression_baseline", "tmb", "tmb_exponent"))
+
+
+def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float, burden_mm3: float) -> float:
+    """Net expansion rate (1/day) of a lesion's effector T cells at baseline without treatment, the M7 rate
+    r_E a_g (1 - p_max P_0) / ((1 + S)(1 + q_0/q_E)) - delta_E (1 + x_E P_0), with the subject's antigenicity
+    (times its TMB factor), baseline PD-L1 P_0 and the lower of its initial and burden-adjusted suppression S.
+    Above zero the untreated tumour would be rejected: not a presenting patient."""
+    from .model.subject import parameter_values
+
+    values = parameter_values(c.species, c.tumour, [(n, v) for n, v in overrides if n in _ESCAPE_PARAMETERS])[0]
+    a_g = values["antigenicity"] * (max(tmb, 1e-3) / values["tmb"]) ** values["tmb_exponent"]
+    g_b = values["burden_suppression_gain"]
+    s_target = values["suppression_baseline"] * (1.0 + g_b * burden_mm3 / values["systemic_suppression_burden"]) / (1.0 + g_b)
+    s = min(values["suppression_baseline"], s_target)
+    q0 = values["effector_ratio_baseline"]
+    gain = values["til_proliferation_rate"] * a_g * (1.0 - values["pdl1_max_inhibition"] * pdl1) / (
+        (1.0 + s) * (1.0 + q0 / values["til_proliferation_half_ratio"]))
+    return gain - values["effector_death_rate"] * (1.0 + values["exhaustion_gain"] * pdl1)
+
+
+def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int) -> tuple[Scenario, float]:
+    """One draw of subject k (attempt 0: the subject's first stream) and its escape margin."""
+    rng = np.random.default_rng([spec.seed, k, 7] + ([attempt] if attempt else []))
     species = scenario.species
     tumour = scenario.tumour
     if spec.tumour_mix:
@@ -232,7 +291,8 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
             overrides.append((name, str(1.0 / (1.0 + math.exp(-(logit + sd * zv))))))
     pdl1 = patient.pdl1_tps
     if pdl1 is None:  # own stream: fixing PD-L1 (a subgroup) leaves every other draw of subject k unchanged
-        pdl1 = _pdl1(c.pset["pdl1_tps"].value, z_varied["antigenicity"], pop, np.random.default_rng([spec.seed, k, 8]))
+        pdl1 = _pdl1(c.pset["pdl1_tps"].value, z_varied["antigenicity"], pop, pdl1_concentration(species).get(tumour),
+                     np.random.default_rng([spec.seed, k, 8] + ([attempt] if attempt else [])))
     p53 = None
     prevalence = c.p53_prevalence
     if prevalence is not None:  # own stream (seed, k, 53)
@@ -242,9 +302,11 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
     new_patient = Patient(lesions=tuple(lesions), alc_per_ul=alc, weight_kg=weight, bsa_m2=patient.bsa_m2, pdl1_tps=pdl1,
                           tmb_per_mb=tmb, p53_mutant=p53)
     radiotherapy = tuple(b for b in (_resolve_block(b, lesions) for b in scenario.radiotherapy) if b is not None)
-    return dataclasses.replace(scenario, tumour=tumour, patient=new_patient, overrides=tuple(overrides),
-                               radiotherapy=radiotherapy, simulation=_with_seed(scenario.simulation, spec.seed),
-                               population=None, name=f"{scenario.name} #{k}")
+    margin = escape_margin(c, overrides, tmb, pdl1, sum(les.volume_mm3 for les in lesions))
+    subject = dataclasses.replace(scenario, tumour=tumour, patient=new_patient, overrides=tuple(overrides),
+                                  radiotherapy=radiotherapy, simulation=_with_seed(scenario.simulation, spec.seed),
+                                  population=None, name=f"{scenario.name} #{k}")
+    return subject, margin
 
 
 @lru_cache(maxsize=256)
@@ -252,12 +314,13 @@ def _with_seed(simulation: Simulation, seed: int) -> Simulation:
     return dataclasses.replace(simulation, seed=seed)
 
 
-def _pdl1(typical: float, z_antigenicity: float, pop: dict, rng: np.random.Generator) -> float:
-    """Beta-distributed TPS (mean = the tumour's typical TPS) correlated with antigenicity by a Gaussian copula."""
+def _pdl1(typical: float, z_antigenicity: float, pop: dict, concentration: float | None, rng: np.random.Generator) -> float:
+    """Beta-distributed TPS (mean = the tumour's typical TPS; concentration from the tumour's row of
+    ``[pdl1_beta_concentration]`` or the population-wide value) correlated with antigenicity by a Gaussian copula."""
     rho = pop.get("pdl1_antigenicity_correlation", 0.0)
     z = rho * z_antigenicity + math.sqrt(1.0 - rho * rho) * rng.standard_normal()
     mean = min(max(typical, 1e-3), 1 - 1e-3)
-    conc = pop.get("pdl1_beta_concentration", 2.0)
+    conc = concentration if concentration is not None else pop.get("pdl1_beta_concentration", 2.0)
     return beta_ppf_of_normal(z, mean * conc, (1 - mean) * conc)
 
 

@@ -101,3 +101,27 @@ def test_a_larger_total_burden_raises_the_suppression_of_every_lesion():
     alone, crowded = suppression_of_lung([lung]), suppression_of_lung([lung, *extra])
     assert crowded > 1.5 * alone  # B/B_S grows ~0.8 -> ~6: factor (1 + 0.9 x 6)/(1 + 0.9 x 0.8) ~ 3.7
     assert suppression_of_lung([lung], 0.0) == pytest.approx(suppression_of_lung([lung, *extra], 0.0), rel=1e-6)
+
+
+def test_recognition_scales_killing_and_t_cell_expansion_with_antigenicity():
+    """M7: a_g multiplies killing and the antigen-driven expansion of effectors (Yarchoan 2017 NEJM 377:2500). With
+    priming switched off, antigenicity can act only through the effectors already in the lesion: a low-antigenicity
+    lesion then keeps more of its cells and holds fewer effectors per tumour cell than a high-antigenicity one under
+    pembrolizumab (before 2026-12-04 the two were identical), and without T cells antigenicity changes nothing."""
+    from abscopal.model.state import Layout
+
+    def lesion(antigenicity, host="competent"):
+        doc = human_base(drugs=[{"agent": "pembrolizumab", "dose": "200 mg", "every": "3 weeks", "until": "day 119"}],
+                         mechanisms={"occult_lesions": False, "priming": False},
+                         overrides={"antigenicity": antigenicity}, host={"immune": host})
+        result = simulate(scenario(doc))
+        lay = Layout(len(result.subject.lesions), len(result.subject.agents))
+        states = result.trajectory.states
+        cells = np.exp(states[:, lay.lesion("log_cells")][:, 0])
+        ratio = states[:, lay.lesion("effectors")][:, 0] / cells
+        return cells[-1] / cells[0], ratio[-1]
+
+    cold, hot = lesion(0.15), lesion(1.0)
+    assert cold[0] > hot[0] * (1 + 1e-6)  # the cold lesion keeps more of its cells
+    assert cold[1] < hot[1]  # and holds fewer effectors per tumour cell
+    assert lesion(0.15, "t_cell_deficient")[0] == pytest.approx(lesion(1.0, "t_cell_deficient")[0], rel=1e-9)

@@ -177,7 +177,7 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
         wl[4, i] = _ratio
         _engaged = (((flag_pd1_axis * y[O_pdl1 + i]) * (1.0 - o_pd1)) * (1.0 - o_pdl1))
         wl[5, i] = _engaged
-        _kill = (((((kill_rate * _ratio) / (1.0 + (_ratio / kill_saturation_ratio))) * (1.0 - (pdl1_max_inhibition * _engaged))) / (1.0 + y[O_suppression + i])) * immune_on)
+        _kill = ((((((kill_rate * antigenicity) * _ratio) / (1.0 + (_ratio / kill_saturation_ratio))) * (1.0 - (pdl1_max_inhibition * _engaged))) / (1.0 + y[O_suppression + i])) * immune_on)
         wl[6, i] = _kill
         _growth = ((min((gompertz_a * (log_carrying_capacity - _log_volume)), max_proliferation_rate) * _cells) / (_cells + extinction_scale))
         wl[7, i] = _growth
@@ -220,7 +220,7 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
         _r16 += wl[14, i]
     influx_total = _r16
     for i in range(L):
-        _proliferation = ((((til_proliferation_rate * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / ((1.0 + y[O_suppression + i]) * (1.0 + (wl[4, i] / til_proliferation_half_ratio)))) * immune_on) * active[i])
+        _proliferation = (((((til_proliferation_rate * antigenicity) * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / ((1.0 + y[O_suppression + i]) * (1.0 + (wl[4, i] / til_proliferation_half_ratio)))) * immune_on) * active[i])
         _pdl1_target = (pdl1_baseline + ((1.0 - pdl1_baseline) * min((((pdl1_ifng_gain * wl[4, i]) / (wl[4, i] + pdl1_ifng_half_ratio)) + ((pdl1_rt_gain * y[O_ifn + i]) / (y[O_ifn + i] + ifn_half_maturation))), 1.0)))
         _suppression_target = (suppression_on * ((((suppression_baseline * (1.0 + ((burden_suppression_gain * burden) / systemic_suppression_burden))) / (1.0 + burden_suppression_gain)) * max(((1.0 - (treg_share * treg_depletion)) - ((tgfb_share * tgfb_block_max) * o_tgfb)), 0.0)) + (((suppression_rt_gain * y[O_doomed + i]) / max(wl[1, i], 1.0)) * (1.0 - (tgfb_block_max * o_tgfb)))))
         dy[O_log_cells + i] = (((wl[7, i] - wl[6, i]) - natural_death_rate) * active[i])
@@ -408,7 +408,7 @@ def rhs_numpy(y, active, P, K, O, L, A):
     log_volume = np.log(np.maximum(volume, 1e-30))
     ratio = effectors / np.maximum(cells + P.doomed_target_weight * doomed, 1e-09)
     engaged = P.flag_pd1_axis * pdl1 * (1.0 - o_pd1) * (1.0 - o_pdl1)
-    kill = P.kill_rate * ratio / (1.0 + ratio / P.kill_saturation_ratio) * (1.0 - P.pdl1_max_inhibition * engaged) / (1.0 + suppression) * P.immune_on
+    kill = P.kill_rate * P.antigenicity * ratio / (1.0 + ratio / P.kill_saturation_ratio) * (1.0 - P.pdl1_max_inhibition * engaged) / (1.0 + suppression) * P.immune_on
     growth = np.minimum(P.gompertz_a * (P.log_carrying_capacity - log_volume), P.max_proliferation_rate) * cells / (cells + P.extinction_scale)
     release = P.antigenicity * (P.icd_radiation_eff * P.doomed_clearance_rate * doomed + P.icd_basal * (kill + P.natural_death_rate) * cells)
     uptake = release / (release + P.antigen_half_saturation) * active
@@ -426,7 +426,7 @@ def rhs_numpy(y, active, P, K, O, L, A):
     entry = np.where(P.flag_trafficking > 0.0, entry_systemic, entry_total * np.where(stimulation_total > 0.0, stimulation / stimulation_total, active / active_count))
     influx = entry * blood_effectors
     influx_total = np.sum(influx, axis=1, keepdims=True)
-    proliferation = P.til_proliferation_rate * (1.0 - P.pdl1_max_inhibition * engaged) / ((1.0 + suppression) * (1.0 + ratio / P.til_proliferation_half_ratio)) * P.immune_on * active
+    proliferation = P.til_proliferation_rate * P.antigenicity * (1.0 - P.pdl1_max_inhibition * engaged) / ((1.0 + suppression) * (1.0 + ratio / P.til_proliferation_half_ratio)) * P.immune_on * active
     pdl1_target = P.pdl1_baseline + (1.0 - P.pdl1_baseline) * np.minimum(P.pdl1_ifng_gain * ratio / (ratio + P.pdl1_ifng_half_ratio) + P.pdl1_rt_gain * ifn / (ifn + P.ifn_half_maturation), 1.0)
     suppression_target = P.suppression_on * (P.suppression_baseline * (1.0 + P.burden_suppression_gain * burden / P.systemic_suppression_burden) / (1.0 + P.burden_suppression_gain) * np.maximum(1.0 - P.treg_share * treg_depletion - P.tgfb_share * P.tgfb_block_max * o_tgfb, 0.0) + P.suppression_rt_gain * doomed / np.maximum(total, 1.0) * (1.0 - P.tgfb_block_max * o_tgfb))
     dy[:, O.log_cells:O.log_cells + L] = (growth - kill - P.natural_death_rate) * active
