@@ -37,33 +37,28 @@ import io
 import json
 import math
 import random
-import types
 
-from abscopal import population
-from abscopal.model import subject
-from abscopal.parameters import store
+from abscopal.inference import patch
+from abscopal.inference.patch import _clear, _tumour_entry, values  # noqa: F401  (the in-process swap; tests use it from here)
 from abscopal.validation import suite
 from abscopal.validation.expressions import evaluate
 
+# Shared parameters only: per-tumour values come from tumour-level evidence, never from a fit (2026-12-04).
 PARAMETERS = (
     "priming_threshold", "priming_hill", "priming_rate", "damage_recruitment_gain", "dc_suppression_gain",
     "doomed_target_weight", "suppression_rt_gain", "ctla4_priming_gain", "ifn_half_maturation", "ifn_basal",
     "ifn_dose_scale", "effector_death_rate", "exhaustion_gain", "kill_rate", "til_proliferation_rate",
-    "trex1_max_inhibition", "tsa.trex1_threshold", "b16f10.trex1_threshold", "fsa.trex1_threshold",
-    "mc38.trex1_threshold", "tsa.antigenicity", "b16f10.antigenicity", "67nr.antigenicity", "fsa.antigenicity",
-    "mc38.antigenicity", "ct26.antigenicity", "tsa.suppression_baseline",
+    "trex1_max_inhibition", 
     # added for the third run (seed 14): the levers of the checks still failing after seed 13 (anti-TGF-beta,
     # Flt3-L, the immune share of local control)
     "tgfb_block_max", "treg_share", "suppression_rate", "flt3_dc_gain", "pdl1_max_inhibition",
-    "til_proliferation_half_ratio", "67nr.suppression_baseline", "fsa.suppression_baseline", "tgfb_share",
+    "til_proliferation_half_ratio", "tgfb_share",
 )
 HUMAN_PARAMETERS = (
     "priming_threshold", "priming_hill", "priming_rate", "alc_priming_exponent", "ctla4_priming_gain", "gmcsf_dc_gain",
     "doomed_target_weight", "kill_rate", "exhaustion_gain", "pdl1_max_inhibition", "systemic_suppression_burden",
     "effector_death_rate", "til_proliferation_rate", "suppression_rt_gain", "treg_share", "stroma_remodel_rate",
     "burden_suppression_gain",
-    "nsclc.suppression_baseline", "nsclc.antigenicity", "melanoma.antigenicity", "melanoma.suppression_baseline",
-    "hnscc.antigenicity", "breast.antigenicity",
     "pop.antigenicity_cv", "pop.priming_cv", "pop.suppression_cv", "pop.alpha_cv", "pop.stromal_fraction_logit_sd",
     "pop.hypoxic_fraction_logit_sd",
 )
@@ -82,55 +77,9 @@ def target_ids(species: str) -> list[str]:
             if t.kind == kind and t.status == "encoded" and split_of(t.id) == "calibration" and not t.readback]
 
 
-def _clear() -> None:
-    for module in (store, subject, population):
-        for name in dir(module):
-            f = getattr(module, name)
-            if hasattr(f, "cache_clear") and name not in ("load_shared", "_tumour_file", "load_sites"):
-                f.cache_clear()
-
-
-def _tumour_entry(name: str, species: str = "mouse") -> dict:
-    """The raw entry of ``tumour.key`` in the (cached) tumour file."""
-    tumour, key = name.split(".")
-    return store._tumour_file(species, tumour)["parameters"][key]
-
-
 def current(names=PARAMETERS, species: str = "mouse") -> dict[str, float]:
-    shared, pop = store.load_shared(species), population.population_values(species)
-    return {name: pop[name[4:]] if name.startswith("pop.") else float(_tumour_entry(name, species)["value"]) if "." in name
-            else shared[name].value for name in names}
-
-
-@contextlib.contextmanager
-def values(candidate: dict[str, float], species: str = "mouse"):
-    """Run with ``candidate`` in place of the file values (in this process only); restores them afterwards."""
-    shared, saved = store.load_shared(species), {}
-    pop_values = {name[4:]: float(v) for name, v in candidate.items() if name.startswith("pop.")}
-    original_population = population.population_values
-    try:
-        if pop_values:
-            patched = types.MappingProxyType({**original_population(species), **pop_values})
-            population.population_values = lambda s: patched if s == species else original_population(s)
-        for name, v in candidate.items():
-            if name.startswith("pop."):
-                continue
-            if "." in name:
-                saved[name] = _tumour_entry(name, species)["value"]
-                _tumour_entry(name, species)["value"] = v
-            else:
-                saved[name] = shared[name]
-                shared[name] = dataclasses.replace(shared[name], value=float(v))
-        _clear()
-        yield
-    finally:
-        population.population_values = original_population
-        for name, old in saved.items():
-            if "." in name:
-                _tumour_entry(name, species)["value"] = old
-            else:
-                shared[name] = old
-        _clear()
+    """The file values of ``names`` (abscopal.inference.patch.current)."""
+    return patch.current(names, species)
 
 
 def margin(node, vals) -> float:
