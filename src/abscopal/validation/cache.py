@@ -16,12 +16,18 @@ from importlib import resources
 from pathlib import Path
 
 
+PRESENTATION = frozenset(("cli.py", "plots.py", "report.py", "docs.py", "sbml.py", "__main__.py"))  # cannot change a value
+
+
 @cache
 def model_fingerprint() -> str:
-    """Hash of the package's code and data (validation target files excepted)."""
+    """Hash of the package's code and data that can change a simulated value (validation target files, which
+    enter each key on their own, and presentation modules - figures, reports, the command line - excepted)."""
     root = Path(str(resources.files("abscopal")))
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
+        if path.name in PRESENTATION:
+            continue
         if path.is_file() and path.suffix in (".py", ".toml", ".txt", ".yaml", ".tsv") and "targets" not in path.parts:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
