@@ -37,11 +37,9 @@ import io
 import json
 import math
 import random
-import types
 
-from abscopal import population
-from abscopal.model import subject
-from abscopal.parameters import store
+from abscopal.inference import patch
+from abscopal.inference.patch import _clear, _tumour_entry, values  # noqa: F401  (the in-process swap; tests use it from here)
 from abscopal.validation import suite
 from abscopal.validation.expressions import evaluate
 
@@ -82,55 +80,9 @@ def target_ids(species: str) -> list[str]:
             if t.kind == kind and t.status == "encoded" and split_of(t.id) == "calibration" and not t.readback]
 
 
-def _clear() -> None:
-    for module in (store, subject, population):
-        for name in dir(module):
-            f = getattr(module, name)
-            if hasattr(f, "cache_clear") and name not in ("load_shared", "_tumour_file", "load_sites"):
-                f.cache_clear()
-
-
-def _tumour_entry(name: str, species: str = "mouse") -> dict:
-    """The raw entry of ``tumour.key`` in the (cached) tumour file."""
-    tumour, key = name.split(".")
-    return store._tumour_file(species, tumour)["parameters"][key]
-
-
 def current(names=PARAMETERS, species: str = "mouse") -> dict[str, float]:
-    shared, pop = store.load_shared(species), population.population_values(species)
-    return {name: pop[name[4:]] if name.startswith("pop.") else float(_tumour_entry(name, species)["value"]) if "." in name
-            else shared[name].value for name in names}
-
-
-@contextlib.contextmanager
-def values(candidate: dict[str, float], species: str = "mouse"):
-    """Run with ``candidate`` in place of the file values (in this process only); restores them afterwards."""
-    shared, saved = store.load_shared(species), {}
-    pop_values = {name[4:]: float(v) for name, v in candidate.items() if name.startswith("pop.")}
-    original_population = population.population_values
-    try:
-        if pop_values:
-            patched = types.MappingProxyType({**original_population(species), **pop_values})
-            population.population_values = lambda s: patched if s == species else original_population(s)
-        for name, v in candidate.items():
-            if name.startswith("pop."):
-                continue
-            if "." in name:
-                saved[name] = _tumour_entry(name, species)["value"]
-                _tumour_entry(name, species)["value"] = v
-            else:
-                saved[name] = shared[name]
-                shared[name] = dataclasses.replace(shared[name], value=float(v))
-        _clear()
-        yield
-    finally:
-        population.population_values = original_population
-        for name, old in saved.items():
-            if "." in name:
-                _tumour_entry(name, species)["value"] = old
-            else:
-                shared[name] = old
-        _clear()
+    """The file values of ``names`` (abscopal.inference.patch.current)."""
+    return patch.current(names, species)
 
 
 def margin(node, vals) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 PROTOCOL = """## Protocol
 
 The rules below are enforced by the code (`src/abscopal/validation/`) and its tests.

@@ -1,0 +1,61 @@
+"""One JSON file per simulated point, so that a killed run continues where it stopped.
+
+The key is a hash of the parameter values (12 significant digits), the species, the seed index, the model
+fingerprint (``abscopal.validation.cache.model_fingerprint`` for the real model) and the simulator's own
+digest (for the real model: the content of the targets it runs). Writes are atomic (temporary file, rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+
+def point_key(params: dict[str, float], species: str, seed: int, fingerprint: str, digest: str = "") -> str:
+    blob = json.dumps({"params": {k: f"{float(v):.12g}" for k, v in sorted(params.items())}, "species": species,
+                       "seed": int(seed), "fingerprint": fingerprint, "digest": digest}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+class PointCache:
+    def __init__(self, folder: str | Path, species: str, fingerprint: str, digest: str = ""):
+        self.folder, self.species, self.fingerprint, self.digest = Path(folder), species, fingerprint, digest
+
+    def key(self, params: dict, seed: int) -> str:
+        return point_key(params, self.species, seed, self.fingerprint, self.digest)
+
+    def path(self, params: dict, seed: int) -> Path:
+        return self.folder / f"{self.key(params, seed)}.json"
+
+    def get(self, params: dict, seed: int) -> dict | None:
+        try:
+            return json.loads(self.path(params, seed).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def put(self, params: dict, seed: int, observables: dict, problems: list[str], seconds: float) -> dict:
+        record = {"params": {k: float(v) for k, v in params.items()}, "species": self.species, "seed": int(seed),
+                  "fingerprint": self.fingerprint, "digest": self.digest, "observables": observables,
+                  "problems": problems, "seconds": round(seconds, 3),
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        path = self.path(params, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, path)
+        return record
+
+    def records(self) -> list[dict]:
+        """Every stored point of this species, model and simulator (other fingerprints are stale)."""
+        out = []
+        for path in sorted(self.folder.glob("*.json")) if self.folder.exists() else []:
+            try:
+                rec = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if (rec.get("species"), rec.get("fingerprint"), rec.get("digest")) == (self.species, self.fingerprint, self.digest):
+                out.append(rec)
+        return out
