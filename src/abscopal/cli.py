@@ -40,8 +40,11 @@ def cmd_simulate(args) -> int:
         if block.dose_per_fraction_gy > WARN_DOSE_PER_FRACTION_GY:
             print(f"{args.file}: radiotherapy[{k}].dose: warning: {block.dose_per_fraction_gy:g} Gy per fraction is above "
                   f"{WARN_DOSE_PER_FRACTION_GY:g} Gy, beyond the usual range of the LQ model", file=sys.stderr)
+    ensemble = _ensemble_for(args, scenario.species, scenario.model)  # checked before any solve
     result = simulate(scenario)
     data = result.to_dict()
+    if ensemble is not None:
+        result.data = data = _simulate_draws(args, data, ensemble)
     summary_stream = sys.stderr if args.json == "-" else sys.stdout
     result.print_summary(file=summary_stream)
     _write_json(data, args.json)
@@ -53,6 +56,90 @@ def cmd_simulate(args) -> int:
         for path in result.plot(out):
             print(f"wrote {path}", file=summary_stream)
     return EXIT_OK if data["status"] == "ok" else EXIT_FAIL
+
+
+def _ensemble_for(args, species: str, model: str):
+    """The posterior ensemble for ``--uncertainty N`` (None without it); input errors before anything runs."""
+    n = getattr(args, "uncertainty", None)
+    if n is None:
+        return None
+    if n < 2:
+        raise InputError(f"{n} draws", key="--uncertainty", file="(command line)", expected="N >= 2 draws of the posterior ensemble")
+    if model != "abscopal":
+        raise InputError(f"the posterior ensemble covers the flagship model, not {model!r}", key="--uncertainty",
+                         file=args.file, expected="model: abscopal (the default), or no --uncertainty")
+    from .inference.posterior import load_ensemble
+
+    return load_ensemble(species, n)
+
+
+def _draw_progress(k: int, n: int) -> None:
+    print(f"uncertainty: draw {k}/{n} of the posterior ensemble", file=sys.stderr, flush=True)
+
+
+def _uncertainty_block(ensemble, n: int, **extra) -> dict:
+    from .inference.intervals import METHOD
+
+    return {"draws": n, "ensemble": str(ensemble.path), "ensemble_sha256": ensemble.sha256, "method": ensemble.method,
+            "source": ensemble.source, "created": ensemble.created, "parameters": list(ensemble.parameters),
+            "interval": METHOD, **extra}
+
+
+def _simulate_draws(args, data: dict, ensemble) -> dict:
+    """The scenario once per draw (the first N sets), in this process: one subject needs no workers."""
+    from .inference.intervals import with_intervals
+    from .inference.patch import values
+    from .scenario.load import load_scenario
+    from .simulate import simulate
+
+    sets, weights = ensemble.first(args.uncertainty)
+    draws, kept = [], []
+    for k, (draw, weight) in enumerate(zip(sets, weights, strict=True), 1):
+        _draw_progress(k, len(sets))
+        with values(draw, ensemble.species):  # the scenario is read inside too: its defaults may come from the files
+            d = simulate(load_scenario(args.file)).to_dict()
+        if d["status"] == "ok":  # a draw whose solve failed is left out and counted
+            draws.append(d)
+            kept.append(weight)
+    out = with_intervals(data, draws, kept) if draws else dict(data)
+    out["uncertainty"] = _uncertainty_block(ensemble, len(sets), failed_draws=len(sets) - len(draws))
+    return out
+
+
+def _trial_draws(args, cohort: bool, run, result: dict, ensemble, workers: int) -> dict:
+    """The cohort or trial once per draw on the same subjects and seed (only the parameters change).
+
+    The parameter swap of a draw is in-process, so it is applied in the parent (reading the design) and again
+    in every worker around each chunk (``run_trial(within=...)``): draws run with workers as usual."""
+    import functools
+
+    from .inference.intervals import series_bounds, with_intervals
+    from .inference.patch import values
+    from .trial.analysis import trial_summary
+    from .trial.design import load_trial
+    from .trial.report import ProgressBar
+    from .trial.run import run_trial
+    from .trial.uncertainty import survival_curves
+
+    grid = [float(t) for t in run.time_days]
+    sets, weights = ensemble.first(args.uncertainty)
+    summaries, curves = [], []
+    for k, draw in enumerate(sets, 1):
+        _draw_progress(k, len(sets))
+        with values(draw, ensemble.species):
+            design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
+        within = functools.partial(values, draw, ensemble.species)
+        drawn = run_trial(design, workers=workers, progress=ProgressBar(len(design.arms)), chunk_size=args.chunk_size,
+                          scheduler=args.scheduler, within=within)
+        summaries.append(trial_summary(drawn))
+        curves.append(survival_curves(drawn, grid))
+    out = with_intervals(result, summaries, weights)
+    bands: dict = {"time_days": grid}
+    for endpoint in curves[0]:
+        bands[endpoint] = {arm: series_bounds([c[endpoint][arm] for c in curves], weights)
+                           for arm in curves[0][endpoint] if all(arm in c.get(endpoint, {}) for c in curves)}
+    out["uncertainty"] = _uncertainty_block(ensemble, len(sets), survival_ci90=bands)
+    return out
 
 
 def _write_csv(data: dict, path: Path) -> None:
@@ -80,6 +167,7 @@ def _run_trial_like(args, *, cohort: bool) -> int:
     from .vocabulary import NOTICE
 
     design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
+    ensemble = _ensemble_for(args, design.species, design.arms[0][1].model)
     workers = args.workers if args.workers else min(2, os.cpu_count() or 1)
     if args.chunk_size is not None and args.chunk_size < 1:
         raise InputError(f"{args.chunk_size} subjects per chunk", key="--chunk-size", file=args.file, expected="a positive integer")
@@ -90,6 +178,8 @@ def _run_trial_like(args, *, cohort: bool) -> int:
     result = trial_summary(run, power=getattr(args, "power", False), power_n=getattr(args, "power_n", None))
     if cohort:
         result["schema"] = "abscopal.trial/1"
+    if ensemble is not None:
+        result = _trial_draws(args, cohort, run, result, ensemble, workers)
     from .parameters import load_parameter_set
 
     first = design.arms[0][1]
@@ -239,6 +329,12 @@ def cmd_describe(args) -> int:
     return EXIT_OK
 
 
+def _uncertainty_option(p) -> None:
+    p.add_argument("--uncertainty", type=int, metavar="N", help="also run the first N parameter sets of the shipped "
+                   "posterior ensemble and add 90%% credible intervals (ci90) beside every summary figure "
+                   "(ensemble folder: $ABSCOPAL_POSTERIOR_DIR, default the package's parameters/posterior)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="abscopal", description="In-silico radioimmunotherapy (research use only).")
     parser.add_argument("--verbose", action="store_true", help="show tracebacks of unexpected errors")
@@ -247,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--out", help="folder for figures, time-course CSV and result.json")
     p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
+    _uncertainty_option(p)
     p.set_defaults(func=cmd_simulate)
     for name, func, text in (("cohort", cmd_cohort, "a scenario with a population block: a virtual cohort"),
                              ("trial", cmd_trial, "a trial: arms on the same virtual subjects")):
@@ -261,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "results do not depend on it")
         p.add_argument("--scheduler", metavar="ADDRESS", help="run the chunks on a dask.distributed cluster: a scheduler "
                        "address (tcp://host:8786) or 'local' for a LocalCluster of --workers processes")
+        _uncertainty_option(p)
         if name == "trial":
             p.add_argument("--power", action="store_true", help="add power by resampling independent groups")
             p.add_argument("--power-n", type=int, help="subjects per arm for --power (default: the population size)")

@@ -19,6 +19,14 @@ def _footer(fig, prov: dict) -> None:
     fig.text(0.01, 0.01, provenance_line(prov) + "\n" + NOTICE, fontsize=6, color="0.35", va="bottom")
 
 
+def _band(ax, t, bounds, colour) -> None:
+    """The 90% credible band of a series (``key_ci90`` = [low, high], from --uncertainty), when there is one."""
+    if not bounds:
+        return
+    low, high = ([float("nan") if v is None else v for v in row] for row in bounds)
+    ax.fill_between(t, low, high, color=colour, alpha=0.18, lw=0)
+
+
 def _mark_treatment(ax, d: dict) -> None:
     for block in d.get("radiotherapy", []):
         for day in block["days"]:
@@ -38,11 +46,13 @@ def plot_result(result, out_dir) -> list[Path]:
     fig, ax = plt.subplots(figsize=(8, 4.8))
     for les in d["lesions"]:
         style = "-" if les["irradiated"] else "--"
-        ax.plot(t, les["diameter_mm"], style, label=f"{les['id']} ({les['site']}{', RT' if les['irradiated'] else ''})")
+        (line,) = ax.plot(t, les["diameter_mm"], style, label=f"{les['id']} ({les['site']}{', RT' if les['irradiated'] else ''})")
+        _band(ax, t, les.get("diameter_mm_ci90"), line.get_color())
     _mark_treatment(ax, d)
     ax.set_xlabel("day")
     ax.set_ylabel("diameter (mm)" if d["species"] == "human" else "equivalent-sphere diameter (mm)")
-    ax.set_title(textwrap.fill(f"{d['name']}: lesions (red lines: RT fractions; triangles: drug doses)", 95), fontsize=8)
+    band = f"; shaded: 90% credible band over {d['uncertainty']['draws']} posterior draws" if "uncertainty" in d else ""
+    ax.set_title(textwrap.fill(f"{d['name']}: lesions (red lines: RT fractions; triangles: drug doses{band})", 95), fontsize=8)
     ax.legend(fontsize=7)
     fig.subplots_adjust(bottom=0.2)
     _footer(fig, d["provenance"])
@@ -52,6 +62,7 @@ def plot_result(result, out_dir) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.plot(t, d["alc_per_ul"], color="tab:green")
+    _band(ax, t, d.get("alc_per_ul_ci90"), "tab:green")
     _mark_treatment(ax, d)
     ax.set_xlabel("day")
     ax.set_ylabel("ALC (/uL)")

@@ -1,40 +1,61 @@
-"""The literature validation suite (issue: evidence). CI runs the fast subset; the full suite runs on demand:
-`.venv/bin/python -m pytest -m slow tests/literature/test_validation_suite.py` (run time in docs/validation.md).
+"""The literature validation suite (docs/validation.md, Protocol).
 
-REPRODUCED lists the fast targets whose published direction the model currently reproduces: a regression
-guard (each id is a published claim, see its file in src/abscopal/validation/targets/). Targets that fail are
-reported honestly by `abscopal validate` and docs/validation.md; they are not hidden here.
+CI runs every target of the open part (the calibration part, and the held-out targets that calibrations had
+already fitted before the split existed) at its encoded seed, with the immune-null control, and asserts the
+per-target results documented in docs/validation/encoded_seed.json: a regression (or an unexplained change)
+fails CI. After a model change, regenerate that file with
+`.venv/bin/python tests/literature/test_validation_suite.py` and say in the commit what changed and why.
+The held-out targets registered on 2026-12-04 are not run here: they stay unseen until they are run once
+after the biology and calibration work of the predictive-validity issue (docs/validation.md).
+The multi-seed report runs on demand: `abscopal validate --part open --seeds 10 --cache .validation-cache`.
 """
+
+import json
+import sys
+from pathlib import Path
 
 import pytest
 
-from abscopal.validation.suite import load_targets, run_targets, validation_json
+from abscopal.validation.suite import run_targets, validation_json
 
-REPRODUCED = {  # fast targets whose published direction is reproduced (13 of 33 targets pass overall; see docs)
-    "demaria2005_4t1_rt_ctla4_metastases", "formenti2018_nsclc_rt_ipilimumab", "hammi2020_blood_dose_proton_vs_photon_brain",
-    "jin_edic_formula", "lugade2005_single_vs_fractionated_priming", "lymphocyte_radiosensitivity_invitro_invivo",
-    "rodriguezruiz2016_rt_pd1_cd137_abscopal", "tumour_lq_alpha_beta", "twymansaintvictor2015_rt_ctla4_pdl1_mouse",
-    "yovino2013_dose_to_circulating_lymphocytes_gbm",
-}
+DOCUMENTED = Path(__file__).resolve().parents[2] / "docs" / "validation" / "encoded_seed.json"
 
 
-def test_fast_subset_runs_and_guards_reproduced_targets():
-    fast = [t.id for t in load_targets().values() if t.fast]
-    assert fast, "the fast subset is empty"
-    data = validation_json(run_targets(fast))
-    rows = {row["id"]: row for row in data["targets"]}
-    assert all(row["passed"] in (True, False) for row in rows.values())
-    for target_id in REPRODUCED:
-        assert rows[target_id]["passed"] is True, rows[target_id]["note"]
+def _encoded_seed_run() -> dict:
+    data = validation_json(run_targets(part="open", seeds=1, immune_null=True, workers=2))
+    per_target = {r["id"]: {"passed": r["passed"], "counted": r["counted"], "immune_null": r["immune_null"],
+                            "numeric_passed": r["numeric_passed"], "numeric_total": r["numeric_total"]}
+                  for r in data["targets"]}
+    totals = {k: data[k] for k in ("calibration", "heldout", "passed", "total", "numeric", "negative", "out_of_scope")}
+    return {"targets": per_target, "totals": totals}
+
+
+@pytest.fixture(scope="module")
+def encoded_seed_run():
+    return _encoded_seed_run()
+
+
+def test_open_part_matches_the_documented_results(encoded_seed_run):
+    documented = json.loads(DOCUMENTED.read_text())
+    changed = {i: (documented["targets"].get(i), r) for i, r in encoded_seed_run["targets"].items()
+               if documented["targets"].get(i) != r}
+    assert not changed, f"validation results differ from {DOCUMENTED.name} (regenerate and explain): {changed}"
+    assert encoded_seed_run["totals"] == documented["totals"]
+
+
+def test_open_part_is_run_with_the_immune_null_control(encoded_seed_run):
+    rows = encoded_seed_run["targets"]
+    # the control runs and can fail: most immune claims must not hold without T cells
+    ran = [r for r in rows.values() if r["immune_null"] != "not_applicable"]
+    assert len(ran) >= 20 and sum(r["immune_null"] == "fails" for r in ran) > len(ran) / 2
 
 
 def test_validation_runs_are_deterministic():
     ids = ["dewan2009_fractionation_abscopal_ctla4", "hedos2021_blood_dose_delivery_time"]
-    assert validation_json(run_targets(ids)) == validation_json(run_targets(ids))
+    assert validation_json(run_targets(ids)) == validation_json(run_targets(ids, workers=2))
 
 
-@pytest.mark.slow
-def test_full_suite_passes_at_least_ninety_percent():
-    data = validation_json(run_targets())
-    assert data["total"] > 0
-    assert data["passed"] >= 0.9 * data["total"], [r["id"] for r in data["targets"] if r["passed"] is False]
+if __name__ == "__main__":  # regenerate the documented results
+    DOCUMENTED.parent.mkdir(parents=True, exist_ok=True)
+    DOCUMENTED.write_text(json.dumps(_encoded_seed_run(), indent=1, sort_keys=True) + "\n")
+    print(f"wrote {DOCUMENTED}", file=sys.stderr)

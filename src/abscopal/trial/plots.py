@@ -78,21 +78,29 @@ def swimmer(run, out: Path, footer: str, max_subjects: int = 40) -> Path:
     return _save(fig, out / "swimmer.png", footer)
 
 
-def kaplan_meier(run, out: Path, footer: str, endpoint: str = "pfs") -> Path:
+def kaplan_meier(run, out: Path, footer: str, endpoint: str = "pfs", bands: dict | None = None) -> Path:
+    """Kaplan-Meier curves per arm with numbers at risk. ``bands``: the 90% credible bands over posterior draws
+    (``result["uncertainty"]["survival_ci90"]``, from --uncertainty), drawn instead of the sampling band."""
     from lifelines import KaplanMeierFitter
     from lifelines.plotting import add_at_risk_counts
+
+    from .uncertainty import survival_rows
 
     fig, ax = plt.subplots(figsize=(7, 5))
     fitters = []
     for arm, records in run.records.items():
-        rows = [(d, e) for d, e in zip(column(records, f"{endpoint}_day"), column(records, f"{endpoint}_event"), strict=True)
-                if d is not None]
-        if not rows:
+        rows = survival_rows(records, endpoint, run.design.duration)  # mice without the endpoint: censored at the end
+        if rows is None:
             continue
-        durations, events = zip(*rows, strict=True)
-        kmf = KaplanMeierFitter(label=arm).fit(durations, events)
-        kmf.plot_survival_function(ax=ax, ci_show=True)
+        kmf = KaplanMeierFitter(label=arm).fit(*rows)
+        band = (bands or {}).get(endpoint, {}).get(arm)
+        kmf.plot_survival_function(ax=ax, ci_show=band is None)
+        if band is not None:
+            low, high = ([np.nan if v is None else v for v in row] for row in band)
+            ax.fill_between(bands["time_days"], low, high, step="post", alpha=0.2, lw=0, color=ax.get_lines()[-1].get_color())
         fitters.append(kmf)
+    if bands:
+        ax.set_title("shaded: 90% credible band over the posterior draws", fontsize=8)
     if fitters:
         add_at_risk_counts(*fitters, ax=ax, fontsize=7)
     ax.set_xlabel("day")
@@ -121,7 +129,10 @@ def group_curves(summary: dict, out: Path, footer: str, *, name: str = "group_cu
         for arm in arms:
             les = arm.get("lesions", {}).get(lid)
             if les:
-                ax.plot(les["time_days"], les["mean_volume_mm3"], label=arm["name"])
+                (line,) = ax.plot(les["time_days"], les["mean_volume_mm3"], label=arm["name"])
+                if les.get("mean_volume_mm3_ci90"):  # --uncertainty: the 90% credible band over the posterior draws
+                    low, high = ([np.nan if v is None else v for v in row] for row in les["mean_volume_mm3_ci90"])
+                    ax.fill_between(les["time_days"], low, high, color=line.get_color(), alpha=0.18, lw=0)
         ax.set_title(f"{title}{lid}: group mean volume", fontsize=8)
         ax.set_xlabel("day")
         ax.set_ylabel("volume (mm^3)")

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from .. import population as _population
 from .. import response as recist
 from ..errors import InputError
-from ..population import population_values, sample_subject
+from ..population import sample_subject
 from ..simulate import diameter_from_volume, simulate_many
 from .design import TrialDesign
 from .store import (
@@ -82,7 +84,7 @@ def default_chunk_size(size: int) -> int:
 
 def run_trial(design: TrialDesign, *, chunk_size: int | None = None, workers: int = 1,
               progress: Callable[[int, int], None] | None = None, out: str | Path | None = None,
-              scheduler: str | None = None) -> TrialRun:
+              scheduler: str | None = None, within: Callable[[], AbstractContextManager] | None = None) -> TrialRun:
     """Run every arm on the same subjects, chunk by chunk.
 
     Chunks run in this process, in ``workers`` processes, or on a dask.distributed cluster (``scheduler``: an
@@ -90,6 +92,10 @@ def run_trial(design: TrialDesign, *, chunk_size: int | None = None, workers: in
     written to ``out`` at once and a restarted run with the same design reuses the finished chunks. Results do
     not depend on the chunk size, the number of workers or the scheduler: every subject's draws and trajectory
     are its own, and the streamed group curves are exact integer sums and histogram counts.
+
+    ``within``: a picklable callable returning a context manager that every chunk runs inside, in whichever
+    process runs it (e.g. ``functools.partial(abscopal.inference.patch.values, draw, species)`` for one draw of
+    the posterior ensemble: an in-process parameter swap, which therefore has to be applied in each worker).
     """
     from ..simulate import __version__
 
@@ -130,18 +136,18 @@ def run_trial(design: TrialDesign, *, chunk_size: int | None = None, workers: in
         absorb(result)
 
     if scheduler is not None and pending:
-        _run_on_dask(scheduler, workers, design, pending, interval, mode, finished)
+        _run_on_dask(scheduler, workers, design, pending, interval, mode, finished, within)
     elif workers > 1 and len(pending) > 1:
         import concurrent.futures as cf
         import multiprocessing as mp
 
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_chunk, design, chunk, interval, mode) for chunk in pending]
+            futures = [pool.submit(_run_chunk, design, chunk, interval, mode, within) for chunk in pending]
             for future in cf.as_completed(futures):
                 finished(future.result())
     else:
         for chunk in pending:
-            finished(_run_chunk(design, chunk, interval, mode))
+            finished(_run_chunk(design, chunk, interval, mode, within))
     ordered = [results[c.start] for c in chunks]
     records = {arm: RecordTable(pa.concat_tables([r.tables[arm] for r in ordered])) for arm in arms}
     series: dict[str, dict[str, list[np.ndarray]]] = {arm: {} for arm in arms}
@@ -157,7 +163,8 @@ def run_trial(design: TrialDesign, *, chunk_size: int | None = None, workers: in
 
 
 def _run_on_dask(scheduler: str, workers: int, design: TrialDesign, pending: list[range], interval: float,
-                 mode: str | None, finished: Callable[[ChunkResult], None]) -> None:
+                 mode: str | None, finished: Callable[[ChunkResult], None],
+                 within: Callable[[], AbstractContextManager] | None = None) -> None:
     """Chunks as dask.distributed tasks; each finished chunk is stored and absorbed here as it arrives."""
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -176,7 +183,7 @@ def _run_on_dask(scheduler: str, workers: int, design: TrialDesign, pending: lis
                              expected="an address such as tcp://host:8786, or 'local'") from None
     try:
         shared = client.scatter(design, broadcast=True)
-        futures = [client.submit(_run_chunk, shared, chunk, interval, mode, pure=False) for chunk in pending]
+        futures = [client.submit(_run_chunk, shared, chunk, interval, mode, within, pure=False) for chunk in pending]
         for future in as_completed(futures):
             finished(future.result())
             future.release()
@@ -186,7 +193,11 @@ def _run_on_dask(scheduler: str, workers: int, design: TrialDesign, pending: lis
             cluster.close()
 
 
-def _run_chunk(design: TrialDesign, indices: range, interval: float, mode: str | None = None) -> ChunkResult:
+def _run_chunk(design: TrialDesign, indices: range, interval: float, mode: str | None = None,
+               within: Callable[[], AbstractContextManager] | None = None) -> ChunkResult:
+    if within is not None:
+        with within():
+            return _run_chunk(design, indices, interval, mode)
     per_arm = {}
     for name, scenario in design.arms:
         subjects = []
@@ -328,7 +339,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
 
 
 def _overall_survival(tr, design: TrialDesign, k: int) -> tuple[float, bool]:
-    pop = population_values("human")
+    pop = _population.population_values("human")  # through the module: a parameter swap replaces it there
     burden = np.maximum(tr.volume_mm3.sum(axis=1), 1e-9)
     hazard = pop["os_baseline_hazard"] * (burden / pop["os_reference_burden"]) ** pop["os_burden_exponent"]
     t = tr.time

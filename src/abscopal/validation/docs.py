@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 PROTOCOL = """## Protocol
 
 The rules below are enforced by the code (`src/abscopal/validation/`) and its tests.
@@ -41,6 +40,20 @@ The rules below are enforced by the code (`src/abscopal/validation/`) and its te
 """.splitlines()
 
 
+def _missing_line(results) -> list[str]:
+    """Targets of the corpus that this report did not run (a part of the split left out, e.g. --part open)."""
+    from .split import register, split_of
+    from .suite import load_targets
+
+    ran = {r.target.id for r in results}
+    missing = sorted(set(load_targets()) - ran)
+    if not missing:
+        return []
+    sealed = [i for i in missing if split_of(i) == "heldout" and register().get(i, {}).get("previously_fitted") != "yes"]
+    return [f"- not run in this report: {len(missing)} targets, {len(sealed)} of them in the held-out part never fitted "
+            "(kept unseen until they are run once after the model and calibration work; see docs/calibration.md)"]
+
+
 def _figure(result, folder: Path) -> str | None:
     from ..trial.plots import group_curves
 
@@ -70,6 +83,7 @@ def write_docs(results, out_dir: Path, seconds: float) -> Path:
         "## Results of this run",
         "",
         *[f"- {line.strip()}" for line in totals_lines(data)],
+        *_missing_line(results),
         f"- full run time on this machine: {seconds:.0f} s",
         "",
         "| target | kind | split | negative | passed | p(pass) | immune-null | numeric | simulated | published | note |",

@@ -1,0 +1,161 @@
+"""calibration/history_match.py: history matching with GP emulators, on an analytic toy simulator with a known
+truth (calibration/hm/toy.py: y1 = a*b, y2 = a/b, truth a = 1, b = 2; c is inert), not on the abscopal model."""
+
+import ast
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CALIBRATION = Path(__file__).resolve().parents[2] / "calibration"
+sys.path.insert(0, str(CALIBRATION))
+
+from hm import ensemble  # noqa: E402
+from hm.cache import PointCache  # noqa: E402
+from hm.checks import Check  # noqa: E402
+from hm.screen import run_screen  # noqa: E402
+from hm.simulators import calibrate_module, evaluate  # noqa: E402
+from hm.space import load_space  # noqa: E402
+from hm.toy import TRUTH, ToySimulator, toy_space  # noqa: E402
+from hm.waves import HistoryMatch, Incomplete, Settings  # noqa: E402
+
+# order 1: with three checks, the second-largest rule would let one of the two informative checks fail
+SETTINGS = Settings(seeds=2, repeats=3, order=1, workers=1, candidates=4096, samples=48)
+
+
+def _hm(tmp_path, simulator=None):
+    return HistoryMatch(toy_space(), simulator or ToySimulator(), tmp_path, SETTINGS, log=lambda text: None)
+
+
+def test_vectorised_margins_agree_with_calibrate_on_every_calibration_check():
+    from hm.checks import target_checks
+
+    from abscopal.validation import suite
+
+    calibrate = calibrate_module()
+    rng = np.random.default_rng(3)
+    targets = suite.load_targets()
+    n = 0
+    for species in ("mouse", "human"):
+        for tid in calibrate.target_ids(species):
+            for check in target_checks(targets[tid]):
+                vals = {name: float(rng.lognormal(-1.0, 1.0)) for name in check.names}
+                expected = calibrate.margin(ast.parse(check.expr, mode="eval").body, vals)
+                got = float(check.margin({f"{tid}/{k}": v for k, v in vals.items()}))
+                assert got == pytest.approx(expected, abs=1e-12), (tid, check.expr)
+                n += 1
+    assert n > 100
+
+
+def test_a_missing_observable_is_a_clear_failure_and_arrays_broadcast():
+    check = Check("t", "x below y", "x < 0.5 * y")
+    assert check.margin({"t/x": None, "t/y": 1.0}) == -1.0
+    m = check.margin({"t/x": np.array([[0.1, 1.0]]), "t/y": np.array([[1.0], [3.0]])})
+    assert m.shape == (2, 2) and m[0, 0] > 0 > m[0, 1]
+
+
+def test_waves_shrink_the_region_around_the_truth_and_keep_it(tmp_path):
+    hm = _hm(tmp_path)
+    summaries = [hm.run_wave(k, 24) for k in (1, 2, 3)]
+    after = [s["region_after"] for s in summaries]
+    assert after[0] < 0.1, after  # wave 1 already rules out most of the prior cube
+    assert after[2] <= after[0] * 1.05 and after[2] < 0.05, after
+    waves = [hm.load_wave(k) for k in (1, 2, 3)]
+    truth = hm.space.to_unit({**TRUTH, "c": 1.0})
+    for c in (0.1, 1.0, 10.0):  # c is inert: the truth stays in, whatever c is
+        assert hm.in_region(waves, hm.space.to_unit({**TRUTH, "c": c})[None, :])[0]
+    far = hm.space.to_unit({"a": 8.0, "b": 0.2, "c": 1.0})
+    assert not hm.in_region(waves, far[None, :])[0]
+    assert truth.shape == (3,)
+    chosen, counts = ensemble.select(hm, 100)
+    assert counts["both"] >= 10
+    a = np.array([r["params"]["a"] for r in chosen])
+    b = np.array([r["params"]["b"] for r in chosen])
+    # non-implausible when simulated: margin > -3 * 0.05 (discrepancy; MC var is tiny), e.g. (1.8 - y1)/(1.8 + y1)
+    # < 0.15, i.e. y1 in [1.33, 2.98] = 2 * exp([-0.41, +0.40]); plus 2% simulator noise
+    assert np.all(np.abs(np.log(a * b / 2.0)) < 0.45) and np.all(np.abs(np.log(a / b / 0.5)) < 0.45)
+
+    assert np.log(a).min() < 0.0 < np.log(a).max()  # the truth a = 1 lies inside the ensemble's spread
+
+
+def test_a_killed_or_budgeted_run_resumes_without_re_evaluating(tmp_path):
+    sim = ToySimulator()
+    hm = _hm(tmp_path, sim)
+    with pytest.raises(Incomplete):
+        hm.run_wave(1, 16, budget=10)
+    assert sim.calls == 10
+    first = sim.calls
+    hm.run_wave(1, 16)
+    total = SETTINGS.repeats + 16
+    assert sim.calls == total and sim.calls - first == total - 10
+    (tmp_path / "wave_1" / "emulator.pkl").unlink()  # as if killed while fitting: every simulation is cached
+    again = _hm(tmp_path, sim)  # a new process reading the same folder
+    again.run_wave(1, 16)
+    assert (tmp_path / "wave_1" / "emulator.pkl").exists()
+    assert sim.calls == total
+    other = PointCache(tmp_path / "cache", "toy", "another model", sim.digest())
+    assert other.records() == [] and len(again.cache.records()) == total  # a changed model never reuses a point
+
+
+def test_spawned_workers_give_the_records_of_the_main_process(tmp_path):
+    sim = ToySimulator()
+    jobs = [({"a": 0.5, "b": 3.0, "c": 1.0}, 0), ({"a": 2.0, "b": 1.0, "c": 1.0}, 1), ({"a": 2.0, "b": 1.0, "c": 1.0}, 1)]
+    spawned, new = evaluate(sim, PointCache(tmp_path / "a", "toy", "f"), jobs, workers=2, log=lambda text: None)
+    local, _ = evaluate(sim, PointCache(tmp_path / "b", "toy", "f"), jobs, workers=1, log=lambda text: None)
+    assert new == 2  # the repeated job runs once
+    assert [r["observables"] for r in spawned] == [r["observables"] for r in local]
+
+
+def test_the_ensemble_file_validates_and_broken_ones_do_not(tmp_path):
+    hm = _hm(tmp_path)
+    for k in (1, 2):
+        hm.run_wave(k, 24)
+    out = tmp_path / "posterior" / "toy.json"
+    doc, summary = ensemble.write_ensemble(hm, 15, out, "history_match.py --toy --wave 1; --ensemble")
+    loaded = json.loads(out.read_text())
+    assert ensemble.validate_posterior(loaded) == []
+    assert loaded["schema"] == "abscopal.posterior/1" and loaded["parameters"] == ["a", "b", "c"]
+    assert len(loaded["sets"]) == 15 and summary["size"] == 15
+    assert summary["marginals"]["c"]["verdict"] == "left at its prior range"
+    assert summary["marginals"]["a"]["verdict"] == "constrained"
+    assert out.with_suffix(".summary.md").read_text().startswith("# Posterior ensemble")
+    broken = [dict(loaded, schema="abscopal.posterior/0"), dict(loaded, sets=[{"a": 1.0, "b": 2.0}]),
+              dict(loaded, weights=[0.0] * len(loaded["sets"])), dict(loaded, weights=[1.0]), dict(loaded, sets=[{"a": 1.0, "b": float("nan"), "c": 1.0}]),
+              {k: v for k, v in loaded.items() if k != "species"}]
+    for doc in broken:
+        assert ensemble.validate_posterior(doc), doc.get("schema")
+
+
+def test_morris_screening_finds_the_inert_parameter(tmp_path):
+    result = run_screen(_hm(tmp_path), trajectories=6, threshold=0.02)
+    assert result["not_identified"] == ["c"]
+    assert result["parameters"]["a"]["max_mu_star"] > 0.1 and result["parameters"]["b"]["max_mu_star"] > 0.1
+    assert len(result["checks"]) == 3 and set(result["checks"][0]["sigma"]) == {"a", "b", "c"}
+
+
+@pytest.mark.parametrize("species", ["mouse", "human"])
+def test_the_space_files_cover_calibrates_free_parameters_within_bounds(species):
+    calibrate = calibrate_module()
+    space = load_space(CALIBRATION / f"space_{species}.toml")
+    names = calibrate.PARAMETERS if species == "mouse" else calibrate.HUMAN_PARAMETERS
+    assert space.names == list(names) and space.species == species
+    for p in space.parameters:
+        assert p.lo <= p.value <= p.hi, p.name
+        lo, hi = calibrate.BOUNDS.get(p.name, (0.0, np.inf))
+        assert lo <= p.lo and p.hi <= hi, p.name
+        assert p.range and p.source, p.name
+
+
+@pytest.mark.parametrize("species", ["mouse", "human"])
+def test_an_ensemble_of_the_space_is_read_by_the_packages_posterior_reader(species, tmp_path):
+    from abscopal.inference.posterior import load_ensemble
+
+    space = load_space(CALIBRATION / f"space_{species}.toml")
+    sets = [{n: float(f"{v:.6g}") for n, v in s.items()} for s in space.from_unit([[0.2] * space.dim, [0.8] * space.dim])]
+    doc = {"schema": ensemble.SCHEMA, "species": species, "method": "test", "source": "test", "created": "today",
+           "parameters": space.names, "sets": sets}
+    assert ensemble.validate_posterior(doc) == []
+    (tmp_path / f"{species}.json").write_text(json.dumps(doc))
+    assert load_ensemble(species, 2, directory=tmp_path).sets[1] == sets[1]
