@@ -68,7 +68,39 @@ def _lognormal_factor(rng, cv: float) -> float:
 
 
 def sample_subject(scenario: Scenario, spec, k: int) -> Scenario:
-    rng = np.random.default_rng([spec.seed, k, 7])
+    """Conditioning on presentation: the first draw (attempt 0, 1, ...) whose untreated effector expansion rate at
+    baseline is not positive; after 30 attempts the first draw."""
+    first = None
+    for attempt in range(30):
+        subject, margin = _draw(scenario, spec, k, attempt)
+        if margin <= 0.0:
+            return subject
+        first = first or subject
+    return first
+
+
+def _escape_margin(species, tumour, overrides, tmb, pdl1, burden_mm3) -> float:
+    entries = parameter_entries(species, tumour)
+    v = {name: to(entries[name], unit) for name, unit in (
+        ("til_proliferation_rate", "1/day"), ("pdl1_max_inhibition", "1"), ("effector_ratio_baseline", "1"),
+        ("til_proliferation_half_ratio", "1"), ("effector_death_rate", "1/day"), ("exhaustion_gain", "1"),
+        ("burden_suppression_gain", "1"), ("systemic_suppression_burden", "mm^3"), ("antigenicity", "1"),
+        ("suppression_baseline", "1"), ("tmb", "1/Mb"), ("tmb_exponent", "1"))}
+    for name, value in overrides:
+        if name in v:
+            v[name] = float(value)
+    a_g = v["antigenicity"] * (max(tmb, 1e-3) / v["tmb"]) ** v["tmb_exponent"]
+    s_burden = v["suppression_baseline"] * (1 + v["burden_suppression_gain"] * burden_mm3 / v["systemic_suppression_burden"]) / (
+        1 + v["burden_suppression_gain"])
+    s = min(v["suppression_baseline"], s_burden)
+    growth = v["til_proliferation_rate"] * a_g * (1 - v["pdl1_max_inhibition"] * pdl1) / (
+        (1 + s) * (1 + v["effector_ratio_baseline"] / v["til_proliferation_half_ratio"]))
+    return growth - v["effector_death_rate"] * (1 + v["exhaustion_gain"] * pdl1)
+
+
+def _draw(scenario: Scenario, spec, k: int, attempt: int):
+    extra = [attempt] if attempt else []
+    rng = np.random.default_rng([spec.seed, k, 7, *extra])
     species = scenario.species
     pop = population_values(species)
     tumour = scenario.tumour
@@ -113,11 +145,13 @@ def sample_subject(scenario: Scenario, spec, k: int) -> Scenario:
             overrides.append((name, str(1.0 / (1.0 + math.exp(-(math.log(p0 / (1.0 - p0)) + sd * zf))))))
     pdl1 = patient.pdl1_tps
     if pdl1 is None:
-        rng8 = np.random.default_rng([spec.seed, k, 8])
+        rng8 = np.random.default_rng([spec.seed, k, 8, *extra])
         rho = pop.get("pdl1_antigenicity_correlation", 0.0)
         zp = rho * z_varied["antigenicity"] + math.sqrt(1.0 - rho * rho) * rng8.standard_normal()
         mean = min(max(pset["pdl1_tps"].value, 1e-3), 1 - 1e-3)
-        conc = pop.get("pdl1_beta_concentration", 2.0)
+        table = _read(f"populations/{species}.toml").get("pdl1_beta_concentration", {})
+        by_tumour = {n: e.value for n, e in parse_entries(table, f"populations/{species}.toml").items()}
+        conc = by_tumour.get(tumour, pop.get("pdl1_beta_concentration", 2.0))
         pdl1 = float(stats.beta.ppf(stats.norm.cdf(zp), mean * conc, (1 - mean) * conc))
     p53 = None
     table = _read(f"populations/{species}.toml").get("p53_mutant_fraction", {})
@@ -130,9 +164,10 @@ def sample_subject(scenario: Scenario, spec, k: int) -> Scenario:
                           tmb_per_mb=tmb, p53_mutant=p53)
     radiotherapy = tuple(b for b in (_resolve_block(b, lesions) for b in scenario.radiotherapy) if b is not None)
     simulation = dataclasses.replace(scenario.simulation, seed=spec.seed)
+    margin = _escape_margin(species, tumour, overrides, tmb, pdl1, sum(les.volume_mm3 for les in lesions))
     return dataclasses.replace(scenario, tumour=tumour, patient=new_patient, overrides=tuple(overrides),
                                radiotherapy=radiotherapy, simulation=simulation, population=None,
-                               name=f"{scenario.name} #{k}")
+                               name=f"{scenario.name} #{k}"), margin
 
 
 def _sample_lesions(rng, scenario, spec, species, tumour, pop) -> list[Lesion]:
