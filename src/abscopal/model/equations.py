@@ -4,8 +4,8 @@ This table is the one definition of the dynamics. ``codegen.py`` turns it into
   * the vectorised NumPy right-hand side used by the batched engine (all subjects at once),
   * the scalar per-subject kernel that numba compiles for the cohort engine,
   * SBML level 3 (``abscopal sbml``) for libRoadRunner, COPASI and AMICI.
-The mechanism modules (growth.py, killing.py, ...) document each equation with its source; the
-expressions here must say the same thing (tests compare them numerically).
+docs/model.md renders these expressions (model/describe.py, model/formula.py); the mechanism modules
+(growth.py, killing.py, ...) hold the prose and the sources.
 
 Expression language: Python arithmetic (+ - * / **, comparisons inside ``where``) over
   states (state.py), parameters (declarations.py, plus the derived and per-subject inputs below),

@@ -1,14 +1,14 @@
 """M1: tumour growth per lesion (Gompertz with a proliferation cap and a one-clonogen extinction damping).
 
-    V_tot = (N + D) / rho
-    g     = min(g_max, a * ln(K / V_tot)),  a = ln2 / (T_d * ln(K / V_ref))
-    d lnN/dt |growth = g * N / (N + N_x) - d_0
+A lesion's viable clonogens grow at the Gompertz rate of its total cell volume (viable plus doomed cells,
+so doomed cells still crowd the lesion), capped at the cell-cycle limit g_max, damped by N/(N + N_x) so that
+fewer than about one surviving clonogen cannot regrow, and lose d_0 per day. The Gompertz constant is fixed
+per subject (growth.gompertz_constant) so that the specific growth rate at V_ref is ln 2 / T_d:
+    a = ln 2 / (T_d ln(K / V_ref))
 
-With a = ln 2 / (T_d ln(K/V_ref)), the specific growth rate at V_ref is ln2/T_d (doubling time T_d).
-
-Stroma: a lesion's measured volume is its cells plus stroma/fibrosis Z, which follows the cellular volume
-slowly (remodelling), so a sterilised lesion leaves a shrinking scar rather than vanishing at once:
-    dZ/dt = k_Z (f_S/(1 - f_S) V_cells - Z),   V_measured = V_cells + Z
+Stroma: a lesion's measured volume is its cells plus stroma/fibrosis, which follows the cellular volume
+slowly (remodelling at k_Z towards f_S/(1 - f_S) of it), so a sterilised lesion leaves a shrinking scar
+rather than vanishing at once.
 """
 
 from __future__ import annotations

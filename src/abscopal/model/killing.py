@@ -1,10 +1,18 @@
 """M7: killing of tumour cells by effector T cells, inhibited by PD-1/PD-L1 (adaptive resistance).
 
-    q_i    = E_i / (N_i + D_i)                                  (effector:target ratio)
-    P_eff  = P_i (1 - o_PD1)(1 - o_PDL1)                         (engaged PD-L1)
-    k_i    = k_K a_g q_i / (1 + q_i / q_s) * (1 - p_max P_eff) / (1 + S_i)
-    dP_i/dt = k_L (P_0 + (1 - P_0) min(1, g_L q_i/(q_i + q_L) + g_R I_i/(I_i + K_I)) - P_i)
-    dE_i/dt = J_i + r_E a_g E_i (1 - p_max P_eff)/((1 + S_i)(1 + q_i/q_E)) - delta_E (1 + x_E P_eff) E_i
+The effector:target ratio of a lesion counts its viable cells plus w_D times its doomed cells (a lethally
+irradiated cell still draws effector engagement, w_D relative to a viable cell, but is not killed again:
+killing acts on the viable cells only), with a floor of 1e-9 cells. Killing per viable cell is mass action in
+that ratio, scaled by the subject's antigenicity a_g (recognition, below), saturating at q_s, reduced by
+unblocked engaged PD-L1 (PD-L1 level times the unblocked shares of PD-1 and PD-L1, at most p_max) and by
+local suppression 1/(1 + S_i), and absent in an immune-deficient host (M12). PD-L1 follows (rate k_L) its
+baseline P_0 raised by IFN-gamma of infiltrating T cells (g_L, half at q_L) and by the radiation IFN signal
+(g_R, M4). Effectors enter by trafficking (M6), proliferate inside the lesion at r_E a_g reduced by engaged
+PD-L1, suppression and antigen competition (q_E), and die at delta_E, more with engaged PD-L1 (exhaustion
+x_E). The intratumoural proliferation term is the lever of PD-1/PD-L1 blockade: with PD-L1 engaged and
+suppression high, loss exceeds proliferation; blockade lets effectors expand until antigen competition
+balances loss. A lesion that appears (M14) starts with q_0 effectors per viable cell.
+
 Recognition: the subject's antigenicity a_g (M3: 1 = the highly immunogenic reference, scaled by the
 patient's TMB) multiplies both killing and the antigen-driven expansion of effectors in the lesion. A T
 cell kills, and divides on, only the tumour cells whose antigens it recognises, and tumours with few
@@ -14,9 +22,6 @@ types), and microsatellite-stable colorectal and pancreatic cancers barely respo
 (Le DT et al. N Engl J Med 2015;372:2509). Before 2026-12-04 a_g entered only the antigen released for
 priming (M3), where DC uptake saturates, so a cold tumour type was killed as fast as a hot one once T
 cells arrived.
-The intratumoural proliferation term is the lever of PD-1/PD-L1 blockade: with PD-L1 engaged and
-suppression high, loss exceeds proliferation; blockade lets effectors expand until antigen competition
-(q_i/q_E) balances loss.
 """
 
 from __future__ import annotations

@@ -2,15 +2,20 @@
 bone marrow - and recovery of the count. ALC is an output.
 
 Per fraction of dose d to a field of volume V_F (cm^3) at a site with tissue perfusion Q_F, blood
-volume fraction b_F and beam-on time t_B (min), with circulating blood volume V_B (mL):
-    f_exp  = 1 - (1 - b_F V_F / V_B) exp(-Q_F V_F t_B / V_B)   (fraction of circulating blood exposed)
-    d_b    = d f_p b_F V_F / (f_exp V_B)                 (mean dose of exposed blood; energy balance)
-    S_blood = 1 - f_exp (1 - exp(-alpha_L d_b - beta_L d_b^2))
-    S_res   = 1 - l_F V_F (1 - exp(-alpha_L d - beta_L d^2))        (lymphocytes resident in the field)
-    S_node  = 1 - f_N (1 - exp(-alpha_L d - beta_L d^2))  per lesion whose nodes are in the field
-    marrow  M <- M (1 - m_F V_F (1 - exp(-alpha_L d - beta_L d^2)))
-ALC <- ALC S_blood S_res S_node, circulating effectors <- T_B S_blood, node function F_i <- F_i S_L(d).
-Recovery:  dALC/dt = r_A (M ALC_0 - ALC),  dM/dt = r_M (1 - M),  dF_i/dt = r_N (1 - F_i).
+volume fraction b_F and beam-on time t_B (min), with circulating blood volume V_B (mL), the survival
+factors are computed before the solve (lymphocytes.fraction_effect; S_L(x) = exp(-alpha_L x - beta_L x^2)):
+    f_exp    = 1 - (1 - b_F V_F / V_B) exp(-Q_F V_F t_B / V_B)   (fraction of circulating blood exposed)
+    d_b      = d f_p b_F V_F / (f_exp V_B)                   (mean dose of exposed blood; energy balance)
+    S_blood  = 1 - f_exp (1 - S_L(d_b))
+    S_res    = 1 - min(1, l_F V_F) (1 - S_L(d))              (lymphocytes resident in the field)
+    S_node   = 1 - f_N (1 - S_L(d))                          (per lesion whose nodes are in the field)
+    S_marrow = 1 - min(1, m_F V_F) (1 - S_L(d))
+    S_TIL    = (1 - c) + c exp(-alpha_E d - beta_E d^2)      (effectors inside a lesion, coverage c)
+They enter the events as ev_alc = S_blood S_res (times S_node for each lesion whose nodes are irradiated),
+ev_blood = S_blood (circulating effectors), ev_marrow = S_marrow, ev_til_surv = S_TIL, and ev_node_surv =
+S_L(d) for the function of an irradiated draining node; the primed pool in the nodes loses the share of
+its DC stimulation that sat in the irradiated nodes. Between fractions ALC recovers at r_A towards the
+marrow-limited baseline M ALC_0, marrow lymphopoiesis M at r_M towards 1, node function at r_N towards 1.
 Many small fractions re-expose the circulating pool each time, so 30 x 2 Gy depletes more than 3 x 8 Gy.
 
 f_exp is the share of the blood that has been in the field at least once when the beam stops: the blood in the

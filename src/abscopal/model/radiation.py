@@ -1,9 +1,12 @@
 """M2: radiation cell kill by the linear-quadratic model, per fraction, with re-oxygenating hypoxic cells.
 
+The survival of a fraction of dose d is computed before the solve (radiation.covered_survival; event data
+ev_tumour_surv), the hypoxic share being re-oxygenated between fractions:
     S(d) = (1 - h) exp(-alpha d - beta d^2) + h exp(-alpha d / OER - beta d^2 / OER^2),  beta = alpha / (alpha/beta)
+    S_c  = (1 - c) + c S(d)       (a fraction c of the lesion covered by the field)
 
-Of the covered fraction c of a lesion, a fraction 1 - S(d) of viable cells becomes doomed: it stops
-dividing, stays in the measured volume, and is cleared at rate mu_d (shrinkage lags dose by days).
+At the fraction, a share 1 - S_c of the viable cells becomes doomed: it stops dividing, stays in the
+measured volume, and is cleared at rate mu_d (shrinkage lags dose by days).
 """
 
 from __future__ import annotations

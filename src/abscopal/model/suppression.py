@@ -1,13 +1,13 @@
 """M8: immunosuppression in each lesion (Tregs, MDSC, M2 macrophages, TGF-beta); RT raises part of it.
 
-    S*_i   = S_0 (1 + g_B B/B_S)/(1 + g_B) max(1 - phi_T tau_C o_CTLA4 - phi_B b_T o_TGFb, 0)
-             + g_S (D_i/max(N_i + D_i, 1 cell)) (1 - b_T o_TGFb)
-    dS_i/dt = k_S (S*_i - S_i)
-(the one-cell floor keeps the doomed share of an eradicated lesion, where both counts vanish, from
-amplifying round-off: a lesion of fewer than one cell has no meaningful doomed share.)
-tau_C is the Treg-depleting capacity of the anti-CTLA-4 agent (Fc-dependent), o its occupancy;
-phi_T and phi_B are the Treg and TGF-beta shares of baseline suppression, b_T the fraction of
-TGF-beta suppression a full blockade removes.
+A lesion's suppression follows (rate k_S) a target: its baseline S_0, scaled by the total burden (below),
+with the Treg share phi_T removed in proportion to Treg depletion by anti-CTLA-4 (each drug's Fc-dependent
+depleting capacity times its occupancy) and the TGF-beta share phi_B reduced by TGF-beta blockade (b_T the
+fraction a full blockade removes); plus g_S times the lesion's doomed share D_i/max(N_i + D_i, 1 cell)
+(RT-activated TGF-beta, MDSC), of which blockade removes the same fraction b_T. The one-cell floor keeps
+the doomed share of an eradicated lesion, where both counts vanish, from amplifying round-off: a lesion of
+fewer than one cell has no meaningful doomed share. Local suppression reduces killing and intratumoural
+proliferation (M7) and DC maturation (g_M, M5).
 Systemic suppression: a large total tumour burden B expands MDSC and Tregs. It lowers priming by
 1/(1 + B/B_S) (M5) and, as circulating MDSC infiltrate every lesion (Liang 2019 J Cancer 10:1341:
 circulating MDSC rise with tumour burden), raises each lesion's baseline suppression by the factor
