@@ -1,13 +1,12 @@
 """The literature validation suite (docs/validation.md, Protocol).
 
-CI runs every target of the open part (the calibration part, and the held-out targets that calibrations had
-already fitted before the split existed) at its encoded seed, with the immune-null control, and asserts the
-per-target results documented in docs/validation/encoded_seed.json: a regression (or an unexplained change)
-fails CI. After a model change, regenerate that file with
-`.venv/bin/python tests/literature/test_validation_suite.py` and say in the commit what changed and why.
-The held-out targets registered on 2026-12-04 are not run here: they stay unseen until they are run once
-after the biology and calibration work of the predictive-validity issue (docs/validation.md).
-The multi-seed report runs on demand: `abscopal validate --part open --seeds 10 --cache .validation-cache`.
+CI runs every target, calibration and held-out part, at its encoded seed, with the immune-null control, and
+asserts the per-target results documented in docs/validation/encoded_seed.json: a regression (or an unexplained
+change) fails CI. After a model change, regenerate that file with
+`.venv/bin/python tests/literature/test_validation_suite.py [CACHE_DIR]` and say in the commit what changed and
+why (with a cache folder of `abscopal validate --cache`, finished evaluations are reused; results are the same).
+The held-out part was first run on 2026-12-04, after the biology and calibration changes of that day.
+The multi-seed report runs on demand: `abscopal validate --seeds 10 --cache .validation-cache` (docs/validation.md).
 """
 
 import json
@@ -21,8 +20,8 @@ from abscopal.validation.suite import run_targets, validation_json
 DOCUMENTED = Path(__file__).resolve().parents[2] / "docs" / "validation" / "encoded_seed.json"
 
 
-def _encoded_seed_run() -> dict:
-    data = validation_json(run_targets(part="open", seeds=1, immune_null=True, workers=2))
+def _encoded_seed_run(cache=None) -> dict:
+    data = validation_json(run_targets(seeds=1, immune_null=True, workers=2, cache=cache))
     per_target = {r["id"]: {"passed": r["passed"], "counted": r["counted"], "immune_null": r["immune_null"],
                             "numeric_passed": r["numeric_passed"], "numeric_total": r["numeric_total"]}
                   for r in data["targets"]}
@@ -57,5 +56,6 @@ def test_validation_runs_are_deterministic():
 
 if __name__ == "__main__":  # regenerate the documented results
     DOCUMENTED.parent.mkdir(parents=True, exist_ok=True)
-    DOCUMENTED.write_text(json.dumps(_encoded_seed_run(), indent=1, sort_keys=True) + "\n")
+    DOCUMENTED.write_text(json.dumps(_encoded_seed_run(sys.argv[1] if len(sys.argv) > 1 else None), indent=1,
+                                     sort_keys=True) + "\n")
     print(f"wrote {DOCUMENTED}", file=sys.stderr)
