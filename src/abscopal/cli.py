@@ -159,11 +159,10 @@ def _write_csv(data: dict, path: Path) -> None:
 def _run_trial_like(args, *, cohort: bool) -> int:
     from .simulate import __version__
     from .trial.analysis import trial_summary
-    from .trial.biomarkers import biomarker_table
+    from .trial.biomarkers import trial_biomarkers
     from .trial.design import load_trial
     from .trial.report import ProgressBar, summary_text, write_outputs
     from .trial.run import run_trial
-    from .trial.store import column
     from .vocabulary import NOTICE
 
     design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
@@ -187,10 +186,9 @@ def _run_trial_like(args, *, cohort: bool) -> int:
     result["provenance"] = {"version": __version__, "model": first.model, "parameter_set": f"{pset.name}@{pset.sha256[:12]}",
                             "scenario_sha256": design.sha256, "seed": design.population.seed}
     result["notice"] = NOTICE
-    records = run.records[design.arms[-1][0]]
-    biomarkers = biomarker_table(records) if any(v is not None for v in column(records, "abscopal")) else []
+    biomarkers = trial_biomarkers(run)  # every arm with an abscopal outcome, named, and the arm-by-biomarker interaction
     if biomarkers:
-        result["biomarkers"] = {"arm": design.arms[-1][0], "outcome": "abscopal", "rows": biomarkers}
+        result["biomarkers"] = biomarkers
     stream = sys.stderr if args.json == "-" else sys.stdout
     print(summary_text(result), file=stream)
     _write_json(result, args.json)

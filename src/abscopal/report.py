@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .trial.endpoints import TCP_MEANING
 from .vocabulary import NOTICE
 
 
@@ -27,6 +28,11 @@ def _share(p) -> str:
     return "-" if p is None else f"{100 * p:.0f}%"
 
 
+def _tcp(lesion: dict) -> str:
+    """TCP of an irradiated lesion; n/a for a lesion never irradiated (control there is not a radiotherapy outcome)."""
+    return f"{lesion['tcp']:.3f}" if lesion["irradiated"] and lesion.get("tcp") is not None else "n/a"
+
+
 def provenance_line(prov: dict) -> str:
     return (f"abscopal {prov['version']} | model {prov['model']} | parameters {prov['parameter_set']} | "
             f"scenario sha256 {prov['scenario_sha256'][:12]} | seed {prov['seed']}")
@@ -40,14 +46,17 @@ def summary_text(result) -> str:
     for les in d["lesions"]:
         lines.append(
             f"{les['id']:<14}{les['site']:<13}{'yes' if les['irradiated'] else 'no':<5}{les['baseline_diameter_mm']:>12.1f}"
-            f"{les['best_change_pct']:>9.1f}{les['final_change_pct']:>9.1f}{les['diameter_mm'][-1]:>10.1f}{les['tcp']:>8.3f}"
+            f"{les['best_change_pct']:>9.1f}{les['final_change_pct']:>9.1f}{les['diameter_mm'][-1]:>10.1f}{_tcp(les):>8}"
         )
+    if any(les["irradiated"] for les in d["lesions"]):
+        lines.append(TCP_MEANING)
     u = d.get("uncertainty")
     if u:
         lines += ["", f"90% credible intervals over {u['draws']} draws of the posterior ensemble ({u['ensemble']}):"]
         for les in d["lesions"]:
+            tcp = _interval(les.get('tcp_ci90'), '.3f') if les["irradiated"] else "n/a"
             lines.append(f"{les['id']:<14}best % {_interval(les.get('best_change_pct_ci90'))}   final % "
-                         f"{_interval(les.get('final_change_pct_ci90'))}   TCP {_interval(les.get('tcp_ci90'), '.3f')}   "
+                         f"{_interval(les.get('final_change_pct_ci90'))}   TCP {tcp}   "
                          f"controlled in {_share(les.get('controlled_probability'))} of draws")
     s = d["summary"]
     lines += [

@@ -12,6 +12,7 @@ R = {"rate", "count", "ci_low", "ci_high"}
 M = {"value", "ci_low", "ci_high"}
 ARM = {"name", "n", "orr", "abscopal_rate", "complete_response_rate", "median_pfs_days", "median_os_days",
        "alc_nadir_median_per_ul", "n_evaluable", "n_failed", "tumour_free_fraction", "median_endpoint_day"}
+NOT_IRRADIATED = {"pembrolizumab", "control", "anti_ctla4"}  # arms of the examples without radiotherapy
 COMPARISON = {"arms", "orr_out_of_field_difference", "fisher_p", "pfs_hazard_ratio", "os_hazard_ratio", "logrank_p",
               "os_logrank_p", "paired_orr_out_of_field_difference"}
 
@@ -32,7 +33,10 @@ def test_trial_json_has_the_contract_keys_with_intervals(name, size):
     for arm in data["arms"]:
         assert ARM <= set(arm) and arm["n"] == size
         assert set(arm["orr_irecist"]) == R
-        for rate in (arm["orr"]["overall"], arm["orr"]["in_field"], arm["orr"]["out_of_field"], arm["abscopal_rate"]):
+        # no abscopal rate where nothing is irradiated (the drug-only and untreated arms)
+        assert (arm["abscopal_rate"] is None) == (arm["name"] in NOT_IRRADIATED)
+        rates = [arm["orr"]["overall"], arm["orr"]["in_field"], arm["orr"]["out_of_field"], arm["abscopal_rate"]]
+        for rate in (r for r in rates if r is not None):
             assert set(rate) == R
             if rate["rate"] is not None:
                 assert rate["ci_low"] <= rate["rate"] <= rate["ci_high"]
@@ -41,9 +45,17 @@ def test_trial_json_has_the_contract_keys_with_intervals(name, size):
             assert set(arm["lesions"]) == {"primary", "secondary"}
             les = arm["lesions"]["secondary"]
             assert len(les["time_days"]) == len(les["mean_volume_mm3"]) == len(les["n_at_risk"])
+            assert len(les["median_volume_on_study_mm3"]) == len(les["time_days"])
+            assert set(arm["tumour_free_rate"]) == R and set(arm["volume_at_day"]) == {"primary", "secondary"}
+        else:
+            assert arm["survival_endpoint"] == "PFS" and set(arm["lymphopenia"]["grade3plus_rate"]) == R
     assert len(data["comparisons"]) == len(data["arms"]) - 1
     for comp in data["comparisons"]:
         assert COMPARISON <= set(comp) and comp["arms"][0] == data["arms"][0]["name"]
+        if data["species"] == "mouse":  # the tests these papers report, where the clinical ones are null
+            assert comp["fisher_p"] is None and 0 <= comp["tumour_free_fisher_p"] <= 1
+            assert 0 <= comp["endpoint_logrank_p"] <= 1
+            assert set(comp["volume_mannwhitney_p"]) == {"primary", "secondary"}
 
 
 def test_same_seed_gives_byte_identical_json():

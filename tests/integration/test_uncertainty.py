@@ -90,7 +90,7 @@ def test_simulate_intervals_are_the_percentiles_of_the_draws_and_they_differ(sim
 
 def _all_intervals(arm):
     rates = [arm["orr"]["overall"], arm["orr"]["in_field"], arm["orr"]["out_of_field"], arm["orr_irecist"],
-             arm["abscopal_rate"], arm["complete_response_rate"]]
+             arm["complete_response_rate"]] + ([arm["abscopal_rate"]] if arm["abscopal_rate"] is not None else [])
     medians = [arm["median_pfs_days"], arm["median_os_days"], arm["median_endpoint_day"]]
     return rates, medians
 

@@ -49,3 +49,62 @@ def test_quasi_complete_separation_gives_no_odds_ratio():
     x = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1], float)
     y = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1], bool)  # every responder is in group 1
     assert logistic_per_sd(x, y)["odds_ratio_per_sd"] is None
+
+
+def test_interaction_is_the_difference_of_the_per_arm_slopes():
+    """With arm, z and arm x z the model is saturated in arm: beta_interaction = slope in b - slope in a, each slope
+    fitted on the same pooled z scale (an identity of maximum likelihood, checked here by hand-made data)."""
+    from abscopal.trial.biomarkers import _newton_logistic, interaction
+
+    rng = np.random.default_rng(5)
+    xa, xb = rng.normal(size=300), rng.normal(size=300)
+    ya = (rng.random(300) < 1 / (1 + np.exp(-(-0.5 + 0.2 * xa)))).astype(float)
+    yb = (rng.random(300) < 1 / (1 + np.exp(-(-0.5 + 1.5 * xb)))).astype(float)  # the biomarker matters in b only
+    out = interaction(xa, ya, xb, yb)
+    x = np.concatenate([xa, xb])
+    mean, sd = x.mean(), x.std()
+    slopes = [_newton_logistic(np.column_stack([np.ones_like(v), (v - mean) / sd]), y)[0][1] for v, y in ((xa, ya), (xb, yb))]
+    assert np.log(out["interaction_odds_ratio_per_sd"]) == pytest.approx(slopes[1] - slopes[0], rel=1e-6)
+    assert out["interaction_odds_ratio_per_sd"] > 1 and out["p"] < 0.001 and out["ci_low"] > 1
+
+
+def test_no_interaction_when_the_slopes_agree():
+    from abscopal.trial.biomarkers import interaction
+
+    rng = np.random.default_rng(6)
+    xa, xb = rng.normal(size=400), rng.normal(size=400)
+    ya = (rng.random(400) < 1 / (1 + np.exp(-0.8 * xa))).astype(float)
+    yb = (rng.random(400) < 1 / (1 + np.exp(-(0.7 + 0.8 * xb)))).astype(float)  # a main effect of the arm only
+    out = interaction(xa, ya, xb, yb)
+    assert out["ci_low"] < 1 < out["ci_high"]
+    assert interaction([1.0] * 10, [0, 1] * 5, [1.0] * 10, [1, 0] * 5)["p"] is None  # no contrast in the covariate
+
+
+def test_trial_biomarkers_names_every_arm_and_compares_two_arms():
+    from types import SimpleNamespace
+
+    from abscopal.trial.biomarkers import trial_biomarkers
+
+    rng = np.random.default_rng(7)
+
+    def records(irradiated: bool, slope: float):
+        out = []
+        for _ in range(120):
+            alc = float(rng.lognormal(7.2, 0.4))
+            p = 1 / (1 + np.exp(-(-1 + slope * (alc - 1400) / 500)))
+            responded = bool(rng.random() < p)
+            out.append({"status": "ok", "baseline_alc": alc, "tmb": float(rng.lognormal(2, 0.5)), "n_lesions": 3,
+                        "abscopal": responded if irradiated else None, "out_of_field": "PR" if responded else "SD"})
+        return out
+
+    design = SimpleNamespace(species="human", arms=[("drug", None), ("rt_drug", None), ("rt_only", None)])
+    run = SimpleNamespace(design=design, records={"drug": records(False, 0.2), "rt_drug": records(True, 2.0),
+                                                  "rt_only": records(True, 1.0)})
+    block = trial_biomarkers(run)
+    assert [entry["arm"] for entry in block["by_arm"]] == ["rt_drug", "rt_only"]  # the drug-only arm has no abscopal
+    assert all(row["arm"] == entry["arm"] for entry in block["by_arm"] for row in entry["rows"])
+    assert block["arm"] == "rt_only" and block["rows"] == block["by_arm"][-1]["rows"]
+    assert [entry["arms"] for entry in block["interaction"]] == [["drug", "rt_drug"], ["drug", "rt_only"]]
+    alc = next(r for r in block["interaction"][0]["rows"] if r["covariate"] == "baseline_alc")
+    assert alc["interaction_odds_ratio_per_sd"] > 1 and alc["p"] < 0.05
+    assert "logistic regression" in block["interaction"][0]["method"]

@@ -29,7 +29,7 @@ NOT_FIGURES = frozenset({
     "schema", "name", "species", "tumour", "status", "provenance", "notice", "time_days", "n", "count", "n_evaluable",
     "n_failed", "n_at_risk", "ci_low", "ci_high", "drugs", "radiotherapy", "occult_lesions", "biomarkers",
     "power", "id", "site", "irradiated", "baseline_diameter_mm", "appears_day", "median_method", "uncertainty",
-    "subject",
+    "subject", "survival_endpoint", "criteria", "grade_counts", "volume_day",
 })
 SERIES = frozenset({"volume_mm3", "diameter_mm", "alc_per_ul", "mean_volume_mm3", "median_volume_mm3"})
 TIME_TO_EVENT = frozenset({"progression_day", "endpoint_day"})

@@ -5,13 +5,17 @@ Brookmeyer-Crowley interval (lifelines). Comparisons treat the arms as two indep
 (what a real trial of that size would report): Fisher's exact test for the out-of-field ORR, log-rank for
 PFS and OS, Cox hazard ratios of arm b relative to arm a; the paired difference of out-of-field ORR on the
 same subjects is given as well (Wald interval with the paired variance, Agresti A, Min Y. Biometrics
-2005;61:515-23, method "Wald" for matched pairs).
+2005;61:515-23, method "Wald" for matched pairs). Endpoint rules (PFS/EFS, CTCAE lymphopenia, time to
+endpoint) are in :mod:`abscopal.trial.endpoints`; mouse comparisons (Fisher on tumour-free fractions,
+log-rank on time to endpoint, Mann-Whitney on volumes) in :mod:`abscopal.trial.mouse`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import endpoints
+from . import mouse as mouse_stats
 from . import statistics as st
 from .run import TrialRun
 from .store import MEDIAN_RELATIVE_ERROR, carry_forward, column, map_item
@@ -49,12 +53,8 @@ def _survival(records, key):
 
 
 def _endpoint_survival(records, duration):
-    rows = [(d if e else duration, e) for d, e in zip(_ok_values(records, "endpoint_day"), _ok_values(records, "endpoint_event"),
-                                                     strict=True) if e is not None]
-    if not rows:
-        return None, None
-    durations, events = zip(*rows, strict=True)
-    return np.asarray(durations, float), np.asarray(events, bool)
+    rows = endpoints.endpoint_survival(_ok_values(records, "endpoint_day"), _ok_values(records, "endpoint_event"), duration)
+    return (None, None) if rows is None else rows
 
 
 NULL_M = {"value": None, "ci_low": None, "ci_high": None}
@@ -95,7 +95,38 @@ def _lesion_curves(run: TrialRun, arm: str) -> dict:
             "n_at_risk": [int(x) for x in at_risk.sum(axis=0)],
             "controlled_fraction": _controlled_fraction(records, lid),
         }
+        on_study = mouse_stats.on_study_median(run, arm, lid)
+        if on_study is not None:  # the median of the animals still on study (culled ones neither frozen nor kept)
+            out[lid]["median_volume_on_study_mm3"] = on_study[0]
     return out
+
+
+def abscopal_applicable(records) -> bool:
+    """An arm has an abscopal rate only when a lesion is irradiated in it (in some subject with status ok)."""
+    return any(bool(v) for v in _ok_values(records, "irradiated"))
+
+
+def lymphopenia(records) -> dict:
+    """CTCAE v5.0 lymphopenia of an arm from each subject's ALC nadir: median nadir, grade >= 3 rate, grade counts."""
+    nadirs = [v for v in _ok_values(records, "alc_nadir") if v is not None]
+    grades = [endpoints.lymphopenia_grade(v) for v in nadirs]
+    return {"nadir_median_per_ul": float(np.median(nadirs)) if nadirs else None,
+            "grade3plus_rate": st.wilson_interval(sum(g >= 3 for g in grades), len(grades)),
+            "grade_counts": {str(g): sum(x == g for x in grades) for g in range(5)},
+            "criteria": endpoints.CTCAE_SOURCE}
+
+
+def survival_endpoint(records) -> str:
+    """'PFS', or 'EFS' for an early-stage design (every subject entered with one lesion)."""
+    return "EFS" if endpoints.is_early_stage(_ok_values(records, "n_lesions")) else "PFS"
+
+
+def waterfall_bars(records) -> list[tuple[float, str]]:
+    """(change of the target sum at the response read-out, in %; response category) per evaluable subject with status
+    ok, largest change first: the bars of the waterfall, read by the same rule as the ORR (``overall``)."""
+    bars = [(float(c), o) for c, o in zip(_ok_values(records, "response_change_pct"), _ok_values(records, "overall"), strict=True)
+            if c is not None and o not in (None, "NE")]
+    return sorted(bars, key=lambda bar: -bar[0])
 
 
 def arm_summary(run: TrialRun, arm: str) -> dict:
@@ -104,15 +135,17 @@ def arm_summary(run: TrialRun, arm: str) -> dict:
     overall, irecist = _ok_values(records, "overall"), _ok_values(records, "overall_irecist")
     nadirs = [v for v in _ok_values(records, "alc_nadir") if v is not None]
     mouse = run.design.species == "mouse"
-    n_evaluable = sum(o not in (None, "NE") or (a is not None and mouse)
-                      for o, a in zip(_ok_values(records, "out_of_field"), _ok_values(records, "abscopal"), strict=True))
+    n_evaluable = sum(o not in (None, "NE") or (mouse and bool(n))
+                      for o, n in zip(_ok_values(records, "out_of_field"), _ok_values(records, "n_out_of_field"), strict=True))
     tumour_free = _ok_values(records, "tumour_free")
+    kind = survival_endpoint(records)
     summary = {
         "name": arm,
         "n": len(records),
         "orr": {"overall": _rate(records, "overall"), "in_field": _rate(records, "in_field"), "out_of_field": _rate(records, "out_of_field")},
         "orr_irecist": st.wilson_interval(sum(v in ("iCR", "iPR") for v in irecist), sum(v not in (None, "NE") for v in irecist)),
-        "abscopal_rate": _bool_rate(records, "abscopal"),
+        # null (not applicable) in an arm where nothing is irradiated; orr.out_of_field is the comparator there
+        "abscopal_rate": _bool_rate(records, "abscopal") if abscopal_applicable(records) else None,
         "complete_response_rate": st.wilson_interval(sum(v == "CR" for v in overall), sum(v not in (None, "NE") for v in overall)),
         "median_pfs_days": _median(*_survival(records, "pfs")),
         "median_os_days": _median(*_survival(records, "os")),
@@ -122,6 +155,11 @@ def arm_summary(run: TrialRun, arm: str) -> dict:
         "tumour_free_fraction": float(np.mean(tumour_free)) if n_ok else None,
         "median_endpoint_day": _median(*_endpoint_survival(records, run.design.duration)) if mouse else dict(NULL_M),
     }
+    if not mouse:
+        summary["survival_endpoint"] = kind  # what median_pfs_days measures: PFS, or EFS (early-stage design)
+        summary["lymphopenia"] = lymphopenia(records)
+    else:
+        summary.update(mouse_stats.arm_block(run, arm))
     lesions = _lesion_curves(run, arm)
     if lesions:
         summary["lesions"] = lesions
@@ -153,6 +191,8 @@ def compare(run: TrialRun, a: str, b: str) -> dict:
             continue
         out[p_key] = st.logrank_p(da, ea, db, eb)
         out[hr_key] = st.cox_hazard_ratio(da, ea, db, eb)
+    if run.design.species == "mouse":
+        out.update(mouse_stats.compare(run, a, b))
     return out
 
 

@@ -18,7 +18,7 @@ from ..units import parse_day
 TRIAL_KEYS = ("abscopal", "name", "species", "tumour", "model", "population", "arms", "endpoints", "simulation",
               "patient", "mechanisms", "host", "overrides")
 ARM_KEYS = ("radiotherapy", "drugs", "host", "mechanisms")
-ENDPOINT_KEYS = ("response_at", "assessments", "abscopal_definition", "confirm", "baseline_scan")
+ENDPOINT_KEYS = ("response_at", "assessments", "abscopal_definition", "confirm", "baseline_scan", "volume_at")
 DEFINITIONS = ("golden2015", "recist_out_of_field")
 
 
@@ -29,6 +29,7 @@ class Endpoints:
     abscopal_definition: str
     confirm: bool
     baseline_scan: float = 0.0  # day of the RECIST baseline scan (scans follow it every `assessments`)
+    volume_at: float | None = None  # mice: the day tumour volumes are compared (Mann-Whitney); None: the last day
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,13 @@ def _endpoints(raw: Any, species: str, duration: float) -> Endpoints:
     assessments = positive_quantity(raw.get("assessments", default), "time", "endpoints.assessments")
     definition = choice(raw.get("abscopal_definition", "golden2015"), DEFINITIONS, "endpoints.abscopal_definition", "abscopal definition")
     confirm = as_bool(raw.get("confirm", False), "endpoints.confirm")
-    return Endpoints(response_at, assessments, definition, confirm, baseline)
+    volume_at = None
+    if "volume_at" in raw:
+        volume_at = parse_day(raw["volume_at"], key="endpoints.volume_at")
+        if not 0 < volume_at <= duration:
+            raise InputError(f"{raw['volume_at']!r} is outside the simulation", key="endpoints.volume_at",
+                             expected=f"a day after 0 and up to {duration:g}")
+    return Endpoints(response_at, assessments, definition, confirm, baseline, volume_at)
 
 
 def parse_trial(data: Any, *, text: str = "", source: str = "<input>", size: int | None = None, seed: int | None = None) -> TrialDesign:

@@ -60,27 +60,101 @@ def summary_text(result: dict) -> str:
         lines.append(f"arm {arm['name']}: n = {arm['n']} (failed {arm['n_failed']}, out-of-field evaluable {arm['n_evaluable']})")
         if result["species"] == "human":
             lines.append(f"  ORR overall {_r(arm['orr']['overall'])}   in field {_r(arm['orr']['in_field'])}   out of field {_r(arm['orr']['out_of_field'])}")
-            lines.append(f"  abscopal {_r(arm['abscopal_rate'])}   CR {_r(arm['complete_response_rate'])}   "
-                         f"median PFS {_m(arm['median_pfs_days'])} d   median OS {_m(arm['median_os_days'])} d   "
-                         f"median ALC nadir {arm['alc_nadir_median_per_ul'] or 0:.0f}{_ci90(arm.get('alc_nadir_median_per_ul_ci90'))} /uL")
+            endpoint = arm.get("survival_endpoint", "PFS")
+            lymph = arm.get("lymphopenia") or {}
+            grade3 = lymph.get("grade3plus_rate")
+            lines.append(f"  abscopal {_abscopal(arm)}   CR {_r(arm['complete_response_rate'])}   "
+                         f"median {endpoint} {_m(arm['median_pfs_days'])} d   median OS {_m(arm['median_os_days'])} d")
+            lines.append(f"  median ALC nadir {arm['alc_nadir_median_per_ul'] or 0:.0f}{_ci90(arm.get('alc_nadir_median_per_ul_ci90'))} /uL"
+                         + (f"   lymphopenia CTCAE grade >= 3 {_r(grade3)}" if grade3 else ""))
         else:
-            lines.append(f"  tumour-free {100 * (arm['tumour_free_fraction'] or 0):.0f}%{_ci90(arm.get('tumour_free_fraction_ci90'), 100)}   "
-                         f"abscopal {_r(arm['abscopal_rate'])}   median days to endpoint {_m(arm['median_endpoint_day'])}   "
+            free = arm.get("tumour_free_rate")
+            count = f" ({free['count']}/{arm['n'] - arm['n_failed']})" if free and free["rate"] is not None else ""
+            lines.append(f"  tumour-free {100 * (arm['tumour_free_fraction'] or 0):.0f}%{count}{_ci90(arm.get('tumour_free_fraction_ci90'), 100)}   "
+                         f"abscopal {_abscopal(arm)}   median days to endpoint {_m(arm['median_endpoint_day'])}   "
                          f"median ALC nadir {arm['alc_nadir_median_per_ul'] or 0:.0f}{_ci90(arm.get('alc_nadir_median_per_ul_ci90'))} /uL")
+            volumes = arm.get("volume_at_day") or {}
+            if volumes:
+                lines.append(f"  median volume at day {arm['volume_day']:g}: "
+                             + ", ".join(f"{lid} {v['median_volume_mm3']:.0f} mm^3" for lid, v in volumes.items()))
+    if any(arm["abscopal_rate"] is None for arm in result["arms"]):
+        lines.append("(abscopal n/a: no irradiated lesion in that arm; " + ("its out-of-field ORR is the comparator)" if result["species"] == "human" else "compare its out-of-field lesion volumes)"))
+    if result["species"] == "human":
+        lines.append("PFS: first of RECIST 1.1 progression (a new lesion included) or death; EFS (single-lesion designs): "
+                     "recurrence, new lesion or death. Lymphopenia: CTCAE v5.0 grade of the ALC nadir.")
+    if result["species"] == "mouse":
+        for comp in result["comparisons"]:
+            lines += ["", _mouse_comparison(comp)]
+        lines += _biomarker_lines(result)
+        lines += _closing(result)
+        return "\n".join(lines)
     for comp in result["comparisons"]:
         a, b = comp["arms"]
         diff, hr = comp["orr_out_of_field_difference"], comp["pfs_hazard_ratio"]
         diff_text = "-" if diff is None else f"{100 * diff:+.1f} points{_ci90(comp.get('orr_out_of_field_difference_ci90'), 100, '+.1f')}"
         fisher = "-" if comp["fisher_p"] is None else f"{comp['fisher_p']:.3g}{_ci90(comp.get('fisher_p_ci90'), 1.0, '.3g')}"
-        hr_text = "-" if hr["value"] is None else (f"{hr['value']:.2f} ({hr['ci_low']:.2f}-{hr['ci_high']:.2f})"
-                                                   f"{_ci90(hr.get('ci90'), 1.0, '.2f')}")
+        hr_text = "-" if hr["value"] is None else f"{_hr(hr)}{_ci90(hr.get('ci90'), 1.0, '.2f')}"
         logrank = "-" if comp["logrank_p"] is None else f"{comp['logrank_p']:.3g}{_ci90(comp.get('logrank_p_ci90'), 1.0, '.3g')}"
         lines += ["", f"{b} vs {a}: out-of-field ORR difference {diff_text} (Fisher p {fisher}); PFS HR {hr_text} (log-rank p {logrank})"]
+    lines += _biomarker_lines(result)
+    lines += _closing(result)
+    return "\n".join(lines)
+
+
+def _closing(result: dict) -> list[str]:
+    lines = []
     if "power" in result:
         p = result["power"]
         lines.append(f"power ({p['endpoint']}, n = {p['n_per_arm']} per arm, alpha {p['alpha']}): {100 * p['power']:.0f}%")
-    lines += ["", provenance_line(result["provenance"]), NOTICE]
-    return "\n".join(lines)
+    return lines + ["", provenance_line(result["provenance"]), NOTICE]
+
+
+def _abscopal(arm: dict) -> str:
+    """The abscopal rate, or n/a in an arm where nothing is irradiated."""
+    return "n/a" if arm["abscopal_rate"] is None else _r(arm["abscopal_rate"])
+
+
+def _hr(m: dict) -> str:
+    """A hazard ratio with its interval; a bound that is not finite (near separation) shows as '-'."""
+    if m.get("value") is None:
+        return "-"
+    lo, hi = ("-" if b is None else f"{b:.2f}" for b in (m.get("ci_low"), m.get("ci_high")))
+    return f"{m['value']:.2f} ({lo} to {hi})"
+
+
+def _p(value) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def _mouse_comparison(comp: dict) -> str:
+    """Fisher (tumour-free), log-rank and HR (time to endpoint), Mann-Whitney (volume at the named day)."""
+    a, b = comp["arms"]
+    hr = comp.get("endpoint_hazard_ratio") or {}
+    hr_text = _hr(hr)
+    volumes = comp.get("volume_mannwhitney_p") or {}
+    volume_text = ", ".join(f"{lid} p {_p(p)}{_ci90(volumes.get(f'{lid}_ci90'), 1.0, '.3g')}" for lid, p in volumes.items()
+                            if not lid.endswith("_ci90")) or "-"  # --uncertainty puts LESION_ci90 beside each p
+    day = comp.get("volume_day")
+    return (f"{b} vs {a}: tumour-free Fisher p {_p(comp.get('tumour_free_fisher_p'))}; time to endpoint log-rank p "
+            f"{_p(comp.get('endpoint_logrank_p'))}, HR {hr_text}; volume at day {'-' if day is None else format(day, 'g')} "
+            f"Mann-Whitney {volume_text}")
+
+
+def _biomarker_lines(result: dict) -> list[str]:
+    """One line per analysed arm (named) and per arm-by-biomarker interaction."""
+    block = result.get("biomarkers")
+    if not block:
+        return []
+    lines = [""]
+    for entry in block.get("by_arm", []):
+        aucs = ", ".join(f"{r['covariate']} {r['auc']:.2f}" for r in entry["rows"])
+        lines.append(f"biomarkers, arm {entry['arm']} (AUC for abscopal response): {aucs}")
+    for entry in block.get("interaction", []):
+        a, b = entry["arms"]
+        known = [r for r in entry["rows"] if r["p"] is not None]
+        text = ", ".join(f"{r['covariate']} {r['interaction_odds_ratio_per_sd']:.2f} (p {r['p']:.2g})" for r in known)
+        lines.append(f"biomarker x treatment, {b} vs {a} (ratio of odds ratios per SD, out-of-field response): {text or '-'}")
+    return lines
 
 
 def write_subject_table(run, folder: Path) -> Path:
@@ -99,7 +173,7 @@ def write_subject_table(run, folder: Path) -> Path:
     return folder
 
 
-def write_outputs(run, result: dict, out: Path, biomarkers: list[dict] | None) -> list[Path]:
+def write_outputs(run, result: dict, out: Path, biomarkers: dict | None) -> list[Path]:
     from . import plots
 
     out.mkdir(parents=True, exist_ok=True)
@@ -115,8 +189,9 @@ def write_outputs(run, result: dict, out: Path, biomarkers: list[dict] | None) -
         events = any(e for records in run.records.values() for e in column(records, "endpoint_event"))
         paths.append(plots.kaplan_meier(run, out, footer, "endpoint", bands) if events else None)
     if any("lesions" in arm for arm in result["arms"]):
-        paths.append(plots.group_curves(result, out, footer))
-    if biomarkers:
-        (out / "biomarkers.json").write_text(json.dumps(biomarkers, indent=1) + "\n")
-        paths += [out / "biomarkers.json", plots.forest(biomarkers, out, footer)]
+        paths.append(plots.group_curves(result, out, footer, run=run))
+    rows = [row for entry in (biomarkers or {}).get("by_arm", []) for row in entry["rows"]]  # each row names its arm
+    if rows:
+        (out / "biomarkers.json").write_text(json.dumps(rows, indent=1) + "\n")
+        paths += [out / "biomarkers.json", plots.forest(rows, out, footer)]
     return [p for p in paths if p is not None]

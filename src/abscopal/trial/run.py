@@ -2,8 +2,9 @@
 
 Per subject and arm: RECIST 1.1 best (or fixed-scan) response over all target lesions, in field and out of
 field (the trial's out-of-field set: lesions not targeted in any arm, the same in every arm), the abscopal
-response by the chosen definition, PFS (RECIST progression or a new lesion), OS from a burden-dependent
-hazard (population file: h = h0 (B/B_ref)^gamma, paired uniform draw per subject), ALC nadir, and for
+response by the chosen definition (only where a lesion is irradiated), OS from a burden-dependent hazard
+(population file: h = h0 (B/B_ref)^gamma, paired uniform draw per subject), PFS (the first of RECIST progression,
+a new lesion or death: :mod:`abscopal.trial.endpoints`), ALC nadir, and for
 mice the endpoint day and tumour-free status. Failed subjects are kept as records with their status.
 Records and group curves are kept as described in :mod:`abscopal.trial.store` (columns, streamed curves,
 resumable chunks on disk).
@@ -25,6 +26,7 @@ from .. import response as recist
 from ..errors import InputError
 from ..population import sample_subject
 from ..simulate import diameter_from_volume, simulate_many
+from . import endpoints
 from .design import TrialDesign
 from .store import (
     EXACT_SERIES_MAX,
@@ -288,6 +290,22 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
             return assessment.responses[at]
         return assessment.best
 
+    def read_change(assessment) -> float | None:
+        """The target-sum change (%) at the scan the response is read from (the waterfall bar beside the ORR):
+        the response_at scan, or the best (smallest-sum) scan before progression; the progression scan once
+        progressed."""
+        if not assessment.responses or not assessment.baseline_sum:
+            return None
+        sums, progression = np.asarray(assessment.sums, float), assessment.progression_index
+        if design.endpoints.response_at is not None:
+            at = int(np.argmin(np.abs(np.array([t[i] for i in scans]) - design.endpoints.response_at)))
+            index = progression if progression is not None and progression <= at else at
+        elif progression == 0:
+            index = 0
+        else:
+            index = int(np.argmin(sums[: progression if progression is not None else len(sums)]))
+        return float(100.0 * (sums[index] / assessment.baseline_sum - 1.0))
+
     in_field = [i for i in baseline if sub.lesions[i].id in irradiated]
     out_field = [i for i in baseline if sub.lesions[i].id not in targeted_any_arm]
     dmm = v["disappearance_diameter"]
@@ -310,15 +328,22 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
         record["in_field"] = read(recist.assess(tracks(in_field), disappearance_mm=dmm, use_non_targets=False)) if in_field else None
         out = recist.assess(tracks(out_field), disappearance_mm=dmm, use_non_targets=False) if out_field else None
         record["out_of_field"] = read(out) if out is not None else None
-        progression = overall.progression_index
-        record["pfs_day"] = float(t[scans[progression]]) if progression is not None else float(t[-1])
-        record["pfs_event"] = progression is not None
+        record["response_change_pct"] = read_change(overall)
+        progression = endpoints.first_event(
+            *(float(t[scans[s]]) if s is not None else None for s in (
+                overall.progression_index, new_scan, endpoints.recurrence_scan(diam[np.ix_(scans, baseline)], dmm))))
+        record["progression_day"] = progression
         record["os_day"], record["os_event"] = _overall_survival(tr, design, k)
+        record["pfs_day"], record["pfs_event"] = endpoints.progression_free(progression, record["os_day"],
+                                                                             record["os_event"], float(t[-1]))
     else:
-        for key in ("overall", "overall_irecist", "in_field", "out_of_field", "pfs_day", "pfs_event", "os_day", "os_event"):
+        for key in ("overall", "overall_irecist", "in_field", "out_of_field", "pfs_day", "pfs_event", "os_day", "os_event",
+                    "progression_day", "response_change_pct"):
             record[key] = None
         out = None
-    if out_field:
+    # the abscopal response needs an irradiated lesion in this subject and arm (else it is not applicable: null)
+    record["irradiated"] = any(les.id in irradiated for les in sub.lesions if not les.occult)
+    if out_field and record["irradiated"]:
         if design.endpoints.abscopal_definition == "golden2015":
             idx = scans if scans else list(range(len(t)))
             record["abscopal"] = bool(any(np.min(diam[idx, i]) <= 0.7 * diam[b, i] for i in out_field))

@@ -209,8 +209,15 @@ def hazard_ratio(durations_a, events_a, durations_b, events_b, confidence: float
     beta = float(cph.params_["arm"])
     se = float(cph.standard_errors_["arm"])
     z = _z(confidence)
-    return {"value": _num(math.exp(beta)), "ci_low": _num(math.exp(beta - z * se)),
-            "ci_high": _num(math.exp(beta + z * se))}
+    return {"value": _exp(beta), "ci_low": _exp(beta - z * se), "ci_high": _exp(beta + z * se)}
+
+
+def _exp(x: float) -> float | None:
+    """exp(x), or None where it is not a finite number (a near-separated Cox fit: an unbounded interval)."""
+    try:
+        return _num(math.exp(x))
+    except (OverflowError, ValueError):
+        return None
 
 
 paired_difference = paired_rate_difference

@@ -50,6 +50,9 @@ SCHEMA = pa.schema([
     ("overall", _s), ("overall_irecist", _s), ("in_field", _s), ("out_of_field", _s),
     ("pfs_day", _f), ("pfs_event", _b), ("os_day", _f), ("os_event", _b), ("abscopal", _b), ("n_out_of_field", _i),
     ("endpoint_day", _f), ("endpoint_event", _b), ("tumour_free", _b), ("controlled_lesions", pa.map_(_s, _b)),
+    # added with PFS counting death (chunks/2): RECIST progression alone, whether a lesion is irradiated in this
+    # arm (the abscopal response is null otherwise), and the target-sum change at the response read-out
+    ("progression_day", _f), ("irradiated", _b), ("response_change_pct", _f),
 ])
 RECORD_KEYS = [name for name in SCHEMA.names if name != "arm"]
 
@@ -222,6 +225,7 @@ class CurveAccumulator:
 
 
 # ------------------------------------------------------------------------------------------- chunk store
+CHUNKS_SCHEMA = "abscopal.chunks/2"  # /2: PFS counts death, new record columns; chunks of /1 are not reused
 MANIFEST_KEYS = ("schema", "scenario_sha256", "seed", "size", "chunk_size", "version", "series")
 
 
@@ -241,7 +245,7 @@ class ChunkStore:
         self.subjects.mkdir(parents=True, exist_ok=True)
         self.partials.mkdir(parents=True, exist_ok=True)
         path = self.out / "manifest.json"
-        manifest = {"schema": "abscopal.chunks/1", **manifest}
+        manifest = {"schema": CHUNKS_SCHEMA, **manifest}
         if path.exists():
             try:
                 old = json.loads(path.read_text())

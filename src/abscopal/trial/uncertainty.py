@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import endpoints
 from .run import TrialRun
 from .store import column
 
@@ -22,7 +23,9 @@ def endpoints_of(run: TrialRun) -> tuple[str, ...]:
 
 def survival_rows(records, endpoint: str, duration: float) -> tuple[np.ndarray, np.ndarray] | None:
     """(durations, events) of the records that have the endpoint; a mouse that never reached the endpoint volume
-    is censored at the end of follow-up."""
+    is censored at the end of follow-up (:func:`abscopal.trial.endpoints.endpoint_survival`, never dropped)."""
+    if endpoint == "endpoint":
+        return endpoints.endpoint_survival(column(records, "endpoint_day"), column(records, "endpoint_event"), duration)
     rows = []
     for d, e in zip(column(records, f"{endpoint}_day"), column(records, f"{endpoint}_event"), strict=True):
         if d is None and endpoint == "endpoint" and e is False:
