@@ -31,7 +31,8 @@ NOT_FIGURES = frozenset({
     "power", "id", "site", "irradiated", "baseline_diameter_mm", "appears_day", "median_method", "uncertainty",
     "subject", "survival_endpoint", "criteria", "grade_counts", "volume_day",
 })
-SERIES = frozenset({"volume_mm3", "diameter_mm", "alc_per_ul", "mean_volume_mm3", "median_volume_mm3"})
+SERIES = frozenset({"volume_mm3", "diameter_mm", "alc_per_ul", "mean_volume_mm3", "median_volume_mm3",
+                    "median_volume_on_study_mm3"})
 TIME_TO_EVENT = frozenset({"progression_day", "endpoint_day"})
 CATEGORIES = frozenset({"best_overall_response", "in_field_best_response", "out_of_field_best_response"})  # may be null
 YES_NO = frozenset({"abscopal_response", "controlled"})  # may be null

@@ -173,8 +173,9 @@ def group_curves(summary: dict, out: Path, footer: str, *, name: str = "group_cu
             label = f"{arm['name']} (n on study {at_risk[0]} -> {at_risk[last]})" if on_study is not None else \
                 f"{arm['name']} (median, culled carried forward)"
             ax.plot(t, np.maximum(values, FLOOR_MM3), color=colour, lw=2, label=label)
-            if les.get("median_volume_mm3_ci90"):  # --uncertainty: the 90% credible band over the posterior draws
-                low, high = ([np.nan if v is None else max(v, FLOOR_MM3) for v in row] for row in les["median_volume_mm3_ci90"])
+            band = les.get("median_volume_on_study_mm3_ci90" if on_study is not None else "median_volume_mm3_ci90")
+            if band:  # --uncertainty: the 90% credible band of the drawn median over the posterior draws
+                low, high = ([np.nan if v is None else max(v, FLOOR_MM3) for v in row] for row in band)
                 ax.fill_between(t, low, high, color=colour, alpha=0.18, lw=0)
         ax.set_yscale("log")
         ax.set_title(f"{title}{lid}: median volume of the animals on study" + ("; thin: each animal, x: cull" if run else ""),
