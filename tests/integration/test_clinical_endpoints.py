@@ -88,3 +88,34 @@ def test_2000_subjects_median_pfs_le_median_os_in_every_arm(path, cohort):
     for arm in trial_summary(run)["arms"]:
         pfs, os_ = arm["median_pfs_days"]["value"], arm["median_os_days"]["value"]
         assert pfs is not None and os_ is not None and pfs <= os_, (arm["name"], pfs, os_)
+
+
+def test_tcp_is_shown_for_irradiated_lesions_only_and_says_what_it_means():
+    import io
+
+    from abscopal.scenario.load import load_scenario
+    from abscopal.simulate import simulate
+    from abscopal.trial.endpoints import TCP_MEANING
+
+    result = simulate(load_scenario(EXAMPLES / "nsclc_sbrt_pembrolizumab.yaml"))
+    buffer = io.StringIO()
+    result.print_summary(file=buffer)
+    rows = {line.split()[0]: line.split() for line in buffer.getvalue().splitlines() if line.split()}
+    for lesion in result.to_dict()["lesions"]:
+        shown = rows[lesion["id"]][-1]
+        assert shown == (f"{lesion['tcp']:.3f}" if lesion["irradiated"] else "n/a"), lesion["id"]
+    assert TCP_MEANING in buffer.getvalue()
+
+
+def test_a_single_lesion_cohort_reports_efs():
+    doc = {"abscopal": 1, "name": "early stage", "species": "human", "tumour": "nsclc",
+           "patient": {"lesions": [{"id": "lung1", "site": "lung", "diameter": "25 mm"}]},
+           "population": {"size": 6, "seed": 1},
+           "radiotherapy": [{"lesions": ["lung1"], "dose": "18 Gy", "fractions": 3}],
+           "simulation": {"duration": "365 days"}}
+    from abscopal.trial.design import cohort_design
+
+    run = run_trial(cohort_design(doc, size=6), workers=1)
+    arm = trial_summary(run)["arms"][0]
+    assert arm["survival_endpoint"] == "EFS"
+    assert arm["abscopal_rate"]["rate"] is None  # irradiated, but no out-of-field lesion: no evaluable subject

@@ -100,3 +100,16 @@ def test_the_kaplan_meier_figure_reads_every_animal(run):
     records = run.records["control"] + run.records["treated"]
     durations, events = survival_rows(records, "endpoint", 10.0)
     assert len(durations) == 10 and events.sum() == 3 and (durations[~events] == 10.0).all()
+
+
+def test_volume_at_is_a_day_inside_the_simulation():
+    from abscopal.errors import InputError
+    from abscopal.trial.design import parse_trial
+
+    doc = {"abscopal": 1, "name": "m", "species": "mouse", "tumour": "tsa", "population": {"size": 2, "seed": 1},
+           "arms": {"control": {}}, "simulation": {"duration": "20 days"}, "endpoints": {"volume_at": "day 14"}}
+    assert parse_trial(doc).endpoints.volume_at == 14.0
+    doc["endpoints"]["volume_at"] = "day 30"
+    with pytest.raises(InputError) as info:
+        parse_trial(doc)
+    assert info.value.key == "endpoints.volume_at"
