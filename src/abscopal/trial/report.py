@@ -42,12 +42,12 @@ def _r(rate: dict) -> str:
 
 
 def _m(m: dict, spec: str = ".0f") -> str:
-    open_end = "NR" if spec == ".0f" else "-"
+    """A median time with its interval; a bound that is null was not reached: ``168 (84-NR)``, never ``(84--)``."""
     if m["value"] is None:
-        return "not reached" + _ci90(m.get("ci90"), 1.0, spec, open_end)
-    lo = "-" if m["ci_low"] is None else format(m["ci_low"], spec)
-    hi = "-" if m["ci_high"] is None else format(m["ci_high"], spec)
-    return f"{m['value']:{spec}} ({lo}-{hi}){_ci90(m.get('ci90'), 1.0, spec, open_end)}"
+        return "not reached" + _ci90(m.get("ci90"), 1.0, spec, "NR")
+    lo = "NR" if m["ci_low"] is None else format(m["ci_low"], spec)
+    hi = "NR" if m["ci_high"] is None else format(m["ci_high"], spec)
+    return f"{m['value']:{spec}} ({lo}-{hi}){_ci90(m.get('ci90'), 1.0, spec, 'NR')}"
 
 
 def summary_text(result: dict) -> str:
