@@ -55,6 +55,10 @@ def cmd_simulate(args) -> int:
         _write_csv(data, out / "timecourse.csv")
         for path in result.plot(out):
             print(f"wrote {path}", file=summary_stream)
+    if args.report:
+        from .report import simulate_report
+
+        print(f"wrote {simulate_report(args.report, result, args.file, args.command_line)}", file=summary_stream)
     return EXIT_OK if data["status"] == "ok" else EXIT_FAIL
 
 
@@ -195,6 +199,10 @@ def _run_trial_like(args, *, cohort: bool) -> int:
     if args.out:
         for path in write_outputs(run, result, Path(args.out), biomarkers):
             print(f"wrote {path}", file=stream)
+    if args.report:
+        from .trial.report import trial_report
+
+        print(f"wrote {trial_report(args.report, run, result, biomarkers, args.file, args.command_line)}", file=stream)
     return EXIT_OK
 
 
@@ -327,6 +335,11 @@ def cmd_describe(args) -> int:
     return EXIT_OK
 
 
+def _report_option(p) -> None:
+    p.add_argument("--report", metavar="FILE.html", help="also write one self-contained HTML report (summary tables, "
+                   "every figure embedded, the scenario as run, provenance) that opens offline in a browser")
+
+
 def _uncertainty_option(p) -> None:
     p.add_argument("--uncertainty", type=int, metavar="N", help="also run the first N parameter sets of the shipped "
                    "posterior ensemble and add 90%% credible intervals (ci90) beside every summary figure "
@@ -341,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--out", help="folder for figures, time-course CSV and result.json")
     p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
+    _report_option(p)
     _uncertainty_option(p)
     p.set_defaults(func=cmd_simulate)
     for name, func, text in (("cohort", cmd_cohort, "a scenario with a population block: a virtual cohort"),
@@ -356,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "results do not depend on it")
         p.add_argument("--scheduler", metavar="ADDRESS", help="run the chunks on a dask.distributed cluster: a scheduler "
                        "address (tcp://host:8786) or 'local' for a LocalCluster of --workers processes")
+        _report_option(p)
         _uncertainty_option(p)
         if name == "trial":
             p.add_argument("--power", action="store_true", help="add power by resampling independent groups")
@@ -404,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = ["abscopal", *(sys.argv[1:] if argv is None else argv)]  # for --report's provenance
     try:
         return args.func(args)
     except InputError as exc:

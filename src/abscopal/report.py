@@ -1,6 +1,13 @@
-"""Text summaries printed by the command line."""
+"""Text summaries printed by the command line, and the self-contained HTML report of ``--report``."""
 
 from __future__ import annotations
+
+import base64
+import html
+import shlex
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
 
 from .trial.endpoints import TCP_MEANING
 from .vocabulary import NOTICE
@@ -77,3 +84,113 @@ def summary_text(result) -> str:
                      f"{result.subject.values['new_lesion_diameter']:g} mm) at the end")
     lines += ["", provenance_line(d["provenance"]), NOTICE]
     return "\n".join(lines)
+
+
+# --- the self-contained HTML report (--report FILE.html) -------------------------------------------------------
+# One file that opens offline: figures embedded as base64 PNG, styles inline, no script and no external URL.
+# Plain string templates with html.escape (jinja2 is not a dependency of the package).
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1200px;
+       padding: 0 1em; color: #222; }
+.notice { border: 2px solid #b00; background: #fff0f0; padding: 0.6em 1em; font-weight: 600; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+pre { background: #f7f7f7; border: 1px solid #ddd; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+figure { margin: 1em 0 2em; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.85em; color: #555; }
+"""
+
+
+def html_table(caption: str, header: list[str], rows: list[list]) -> str:
+    """An HTML table; numbers right-aligned, every cell escaped."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = []
+    for row in rows:
+        cells = "".join(f'<td class="num">{_number(v)}</td>' if isinstance(v, int | float) and not isinstance(v, bool)
+                        else f"<td>{html.escape(_fmt(v))}</td>" for v in row)
+        body.append(f"<tr>{cells}</tr>")
+    return f"<h3>{html.escape(caption)}</h3>\n<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _number(v: float) -> str:
+    """3 significant digits, whole numbers from 1000 on (no exponent for an ALC of 3683)."""
+    if isinstance(v, int):
+        return str(v)
+    if v != v or v in (float("inf"), float("-inf")):
+        return "-"
+    return f"{v:.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
+def _figure(path: Path) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    name = html.escape(Path(path).name)
+    return f'<figure><img src="data:image/png;base64,{data}" alt="{name}"><figcaption>{name}</figcaption></figure>'
+
+
+def report_provenance(prov: dict, command_line: list[str] | None) -> list[list]:
+    """Rows of the provenance table: the result's provenance, the model fingerprint, the date and the command."""
+    try:
+        from .validation.cache import model_fingerprint
+
+        fingerprint = model_fingerprint()
+    except Exception:  # the fingerprint is informative only: a report is written without it
+        fingerprint = None
+    rows = [["abscopal version", prov.get("version")], ["model", prov.get("model")],
+            ["parameter set", prov.get("parameter_set")], ["scenario sha256", prov.get("scenario_sha256")],
+            ["seed", prov.get("seed")], ["model fingerprint (sha256 of the code and data that set values)", fingerprint],
+            ["written (UTC)", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")],
+            ["command line", shlex.join(command_line) if command_line else None]]
+    return [[k, "-" if v is None else str(v)] for k, v in rows]
+
+
+def html_report(*, title: str, summary: str, tables: list[str], figures: list[Path], scenario_file: str | Path,
+                provenance: dict, command_line: list[str] | None = None) -> str:
+    """The whole report as one HTML string: notice, printed summary, tables, figures, the scenario file as run
+    and the provenance."""
+    try:
+        scenario_text = Path(scenario_file).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        scenario_text = "(the scenario file could not be read back)"
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        f"<title>{html.escape(title)} - abscopal report</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
+        f"<h1>{html.escape(title)}</h1>", f'<p class="notice">{html.escape(NOTICE)}</p>',
+        "<h2>Summary</h2>", f"<pre>{html.escape(summary)}</pre>", *tables,
+        "<h2>Figures</h2>", *(_figure(p) for p in figures),
+        "<h2>Scenario as run</h2>", f"<p>{html.escape(str(scenario_file))}</p>", f"<pre>{html.escape(scenario_text)}</pre>",
+        "<h2>Provenance</h2>", html_table("", ["item", "value"], report_provenance(provenance, command_line)),
+        f'<p class="notice">{html.escape(NOTICE)}</p>', "</body>", "</html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def write_html(path: str | Path, text: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def simulate_tables(d: dict) -> list[str]:
+    lesions = [[les["id"], les["site"], les["irradiated"], les["baseline_diameter_mm"], les["best_change_pct"],
+                les["final_change_pct"], les["diameter_mm"][-1] if les["diameter_mm"] else None,
+                les["tcp"] if les["irradiated"] else None] for les in d["lesions"]]
+    s = d["summary"]
+    summary = [[key.replace("_", " "), value] for key, value in s.items() if not isinstance(value, dict | list)]
+    return [html_table("Lesions", ["lesion", "site", "irradiated", "baseline (mm)", "best change (%)",
+                                   "final change (%)", "final (mm)", "TCP (irradiated lesions)"], lesions),
+            html_table("Response and blood counts", ["figure", "value"], summary)]
+
+
+def simulate_report(path: str | Path, result, scenario_file: str | Path, command_line: list[str] | None = None) -> Path:
+    """``abscopal simulate --report``: the figures are drawn afresh into a temporary folder and embedded."""
+    d = result.to_dict()
+    with tempfile.TemporaryDirectory() as folder:
+        figures = result.plot(folder)
+        text = html_report(title=d["name"], summary=summary_text(result), tables=simulate_tables(d), figures=figures,
+                           scenario_file=scenario_file, provenance=d["provenance"], command_line=command_line)
+    return write_html(path, text)

@@ -42,12 +42,12 @@ def _r(rate: dict) -> str:
 
 
 def _m(m: dict, spec: str = ".0f") -> str:
-    open_end = "NR" if spec == ".0f" else "-"
+    """A median time with its interval; a bound that is null was not reached: ``168 (84-NR)``, never ``(84--)``."""
     if m["value"] is None:
-        return "not reached" + _ci90(m.get("ci90"), 1.0, spec, open_end)
-    lo = "-" if m["ci_low"] is None else format(m["ci_low"], spec)
-    hi = "-" if m["ci_high"] is None else format(m["ci_high"], spec)
-    return f"{m['value']:{spec}} ({lo}-{hi}){_ci90(m.get('ci90'), 1.0, spec, open_end)}"
+        return "not reached" + _ci90(m.get("ci90"), 1.0, spec, "NR")
+    lo = "NR" if m["ci_low"] is None else format(m["ci_low"], spec)
+    hi = "NR" if m["ci_high"] is None else format(m["ci_high"], spec)
+    return f"{m['value']:{spec}} ({lo}-{hi}){_ci90(m.get('ci90'), 1.0, spec, 'NR')}"
 
 
 def summary_text(result: dict) -> str:
@@ -173,15 +173,14 @@ def write_subject_table(run, folder: Path) -> Path:
     return folder
 
 
-def write_outputs(run, result: dict, out: Path, biomarkers: dict | None) -> list[Path]:
+def write_figures(run, result: dict, out: Path, biomarkers: dict | None) -> list[Path]:
+    """The trial's figures (PNG) in ``out``: those of --out, and those the HTML report embeds."""
     from . import plots
 
     out.mkdir(parents=True, exist_ok=True)
     footer = provenance_line(result["provenance"])
     bands = result.get("uncertainty", {}).get("survival_ci90")  # --uncertainty: credible bands of the KM curves
-    paths = [write_subject_table(run, out / "subjects")]  # DuckDB: select * from 'DIR/subjects/*.parquet'
-    (out / "result.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
-    paths.append(out / "result.json")
+    paths = []
     if run.design.species == "human":
         paths += [plots.waterfall(run, out, footer), plots.spider(run, out, footer), plots.swimmer(run, out, footer),
                   plots.kaplan_meier(run, out, footer, "pfs", bands), plots.kaplan_meier(run, out, footer, "os", bands)]
@@ -190,8 +189,82 @@ def write_outputs(run, result: dict, out: Path, biomarkers: dict | None) -> list
         paths.append(plots.kaplan_meier(run, out, footer, "endpoint", bands) if events else None)
     if any("lesions" in arm for arm in result["arms"]):
         paths.append(plots.group_curves(result, out, footer, run=run))
-    rows = [row for entry in (biomarkers or {}).get("by_arm", []) for row in entry["rows"]]  # each row names its arm
+    rows = biomarker_rows(biomarkers)
+    if rows:
+        paths.append(plots.forest(rows, out, footer))
+    return [p for p in paths if p is not None]
+
+
+def biomarker_rows(biomarkers: dict | None) -> list[dict]:
+    """The per-arm biomarker rows (each row names its arm)."""
+    return [row for entry in (biomarkers or {}).get("by_arm", []) for row in entry["rows"]]
+
+
+def write_outputs(run, result: dict, out: Path, biomarkers: dict | None) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [write_subject_table(run, out / "subjects")]  # DuckDB: select * from 'DIR/subjects/*.parquet'
+    (out / "result.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
+    paths.append(out / "result.json")
+    rows = biomarker_rows(biomarkers)
     if rows:
         (out / "biomarkers.json").write_text(json.dumps(rows, indent=1) + "\n")
-        paths += [out / "biomarkers.json", plots.forest(rows, out, footer)]
-    return [p for p in paths if p is not None]
+        paths.append(out / "biomarkers.json")
+    return paths + write_figures(run, result, out, biomarkers)
+
+
+def _share(fraction) -> str:
+    return "-" if fraction is None else f"{100 * fraction:.0f}%"
+
+
+def _rate_cell(rate: dict | None) -> str:
+    return "-" if not rate or rate.get("rate") is None else _r(rate)
+
+
+def trial_tables(result: dict) -> list[str]:
+    """The arms, comparisons and biomarkers of a trial result as HTML tables (for the --report file)."""
+    from ..report import html_table
+
+    tables = []
+    if result["species"] == "human":
+        header = ["arm", "n", "failed", "ORR overall", "ORR in field", "ORR out of field", "abscopal", "CR",
+                  "median PFS (d)", "median OS (d)", "median ALC nadir (/uL)"]
+        rows = [[a["name"], a["n"], a["n_failed"], _rate_cell(a["orr"]["overall"]), _rate_cell(a["orr"]["in_field"]),
+                 _rate_cell(a["orr"]["out_of_field"]), _rate_cell(a.get("abscopal_rate")),
+                 _rate_cell(a.get("complete_response_rate")), _m(a["median_pfs_days"]), _m(a["median_os_days"]),
+                 a.get("alc_nadir_median_per_ul")] for a in result["arms"]]
+    else:
+        header = ["arm", "n", "failed", "tumour-free", "abscopal", "median days to endpoint", "median ALC nadir (/uL)"]
+        rows = [[a["name"], a["n"], a["n_failed"], _share(a.get("tumour_free_fraction")), _rate_cell(a.get("abscopal_rate")),
+                 _m(a["median_endpoint_day"]), a.get("alc_nadir_median_per_ul")] for a in result["arms"]]
+    tables.append(html_table("Arms (rates: % with 95% interval; medians: days with 95% interval, NR: not reached)", header, rows))
+    if result.get("comparisons"):
+        rows = []
+        for c in result["comparisons"]:
+            hr = c.get("pfs_hazard_ratio") or {}
+            rows.append([f"{c['arms'][1]} vs {c['arms'][0]}", c.get("orr_out_of_field_difference"), c.get("fisher_p"),
+                         hr.get("value"), c.get("logrank_p"), c.get("os_logrank_p")])
+        tables.append(html_table("Comparisons (as for two independent arms of size n)",
+                                 ["comparison", "out-of-field ORR difference", "Fisher p", "PFS hazard ratio",
+                                  "log-rank p (PFS)", "log-rank p (OS)"], rows))
+    block = result.get("biomarkers")
+    for entry in (block or {}).get("by_arm", []):
+        rows = [[r.get("label"), r.get("auc"), r.get("auc_ci_low"), r.get("auc_ci_high")] for r in entry["rows"]]
+        tables.append(html_table(f"Biomarkers, arm {entry.get('arm')}: AUC for {block.get('outcome', 'abscopal')} response",
+                                 ["covariate", "AUC", "95% CI low", "95% CI high"], rows))
+    return tables
+
+
+def trial_report(path: str | Path, run, result: dict, biomarkers: dict | None, scenario_file: str | Path,
+                 command_line: list[str] | None = None) -> Path:
+    """``abscopal cohort/trial --report``: one HTML file with the summary, tables, every figure, the trial file
+    and the provenance; the figures are drawn afresh into a temporary folder and embedded."""
+    import tempfile
+
+    from ..report import html_report, write_html
+
+    with tempfile.TemporaryDirectory() as folder:
+        figures = write_figures(run, result, Path(folder), biomarkers)
+        text = html_report(title=result["name"], summary=summary_text(result), tables=trial_tables(result),
+                           figures=figures, scenario_file=scenario_file, provenance=result["provenance"],
+                           command_line=command_line)
+    return write_html(path, text)
