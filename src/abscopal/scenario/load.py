@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .. import vocabulary as vocab
 from ..errors import InputError
 from ..units import parse_quantity, ureg
+from .bounds import BOUNDS
+from .document import read_document
 from .fields import (
     ID_PATTERN,
     as_bool,
@@ -29,6 +29,18 @@ from .fields import (
     choice,
     event_day,
     positive_quantity,
+)
+from .limits import (
+    MAX_DOSES_PER_REGIMEN,
+    MAX_DRUG_REGIMENS,
+    MAX_DURATION_DAYS,
+    MAX_FRACTIONS,
+    MAX_LESIONS,
+    MAX_OUTPUTS,
+    MAX_RT_BLOCKS,
+    MAX_SEED,
+    MIN_DOSING_INTERVAL_DAYS,
+    MIN_LESION_DIAMETER_MM,
 )
 from .model import DrugDose, DrugRegimen, Lesion, Patient, RadiotherapyBlock, Scenario, Simulation
 
@@ -46,28 +58,6 @@ DRUG_KEYS = ("agent", "dose", "every", "start", "count", "until")
 SIM_KEYS = ("duration", "output_interval", "endpoint_volume", "seed")
 MAX_DOSE_PER_FRACTION_GY = 100.0
 WARN_DOSE_PER_FRACTION_GY = 30.0
-MAX_FRACTIONS = 100
-
-
-def read_document(path: str | Path) -> tuple[Any, str]:
-    """Parse a YAML/JSON file; return the data and its text."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise InputError("file not found", expected="a path to a scenario file (.yaml or .json)", file=str(path)) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise InputError(f"cannot read the file ({exc.__class__.__name__})", expected="a readable text file", file=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise InputError(f"malformed YAML/JSON{where}: {problem}", expected="a valid YAML or JSON document", file=str(path)) from None
-    return data, text
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -111,14 +101,14 @@ def parse_scenario(data: Any, *, source: str = "<input>", text: str | None = Non
         patient = Patient(lesions=())
     else:
         patient = _patient(data["patient"], species, need_lesions=population is None)
-    radiotherapy = tuple(
-        _rt_block(raw, f"radiotherapy[{k}]", patient, species, simulation)
-        for k, raw in enumerate(as_list(data.get("radiotherapy", []), "radiotherapy", "a list of radiotherapy blocks"))
-    )
-    drugs = tuple(
-        _drug(raw, f"drugs[{k}]", species, simulation)
-        for k, raw in enumerate(as_list(data.get("drugs", []), "drugs", "a list of drug regimens"))
-    )
+    for k, lesion in enumerate(patient.lesions):
+        if lesion.appears_day is not None and lesion.appears_day >= simulation.duration_days:
+            raise InputError(f"the lesion appears on day {lesion.appears_day:g}, at or after the end of the simulation",
+                             key=f"patient.lesions[{k}].appears", expected=f"a day before day {simulation.duration_days:g}")
+    rt_raw = _bounded_list(data.get("radiotherapy", []), "radiotherapy", "a list of radiotherapy blocks", MAX_RT_BLOCKS)
+    radiotherapy = tuple(_rt_block(raw, f"radiotherapy[{k}]", patient, species, simulation) for k, raw in enumerate(rt_raw))
+    drugs_raw = _bounded_list(data.get("drugs", []), "drugs", "a list of drug regimens", MAX_DRUG_REGIMENS)
+    drugs = tuple(_drug(raw, f"drugs[{k}]", species, simulation) for k, raw in enumerate(drugs_raw))
     sha = hashlib.sha256((text if text is not None else repr(data)).encode()).hexdigest()
     scenario = Scenario(
         name=name, species=species, tumour=tumour, model=model, patient=patient, radiotherapy=radiotherapy,
@@ -130,6 +120,13 @@ def parse_scenario(data: Any, *, source: str = "<input>", text: str | None = Non
 
         check_scenario(scenario)
     return scenario
+
+
+def _bounded_list(value: Any, key: str, what: str, limit: int) -> list:
+    items = as_list(value, key, what)
+    if len(items) > limit:
+        raise InputError(f"{len(items)} entries", key=key, expected=f"{what} of at most {limit} entries")
+    return items
 
 
 def _missing(key: str, expected: str):
@@ -162,18 +159,19 @@ def _overrides(raw: Any, species: str, tumour: str) -> tuple[tuple[str, str], ..
                 suggestion=_near(name, declared),
             )
         unit = declared[name].unit
+        bound = BOUNDS[name]
         if unit in ("", "1"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise InputError(f"{value!r} is not a number", key=key, expected=f"a plain number (parameter {name} is dimensionless)")
-            out.append((name, str(float(value))))
-            continue
-        quantity = parse_quantity(value, key=key)
-        target = ureg.Quantity(1, unit.replace("^", "**"))
-        if quantity.dimensionality != target.dimensionality:
-            raise InputError(f"{value!r} has the wrong dimension", key=key, expected=f"a quantity in {unit}")
-        magnitude = float(quantity.to(target.units).magnitude)
-        if magnitude < 0:
-            raise InputError(f"{value!r} is negative", key=key, expected=f"a non-negative quantity in {unit}")
+            magnitude = float(value)
+        else:
+            quantity = parse_quantity(value, key=key)
+            target = ureg.Quantity(1, unit.replace("^", "**"))
+            if quantity.dimensionality != target.dimensionality:
+                raise InputError(f"{value!r} has the wrong dimension", key=key, expected=f"a quantity in {unit}")
+            magnitude = float(quantity.to(target.units).magnitude)
+        if not (math.isfinite(magnitude) and bound.contains(magnitude)):
+            raise InputError(f"{value!r} is out of range", key=key, expected=bound.text(unit))
         out.append((name, str(magnitude)))
     return tuple(out)
 
@@ -197,17 +195,17 @@ def _simulation(raw: Any, species: str) -> Simulation:
     raw = as_mapping(raw, "simulation")
     check_keys(raw, SIM_KEYS, "simulation")
     duration = positive_quantity(raw.get("duration", "365 days" if species == "human" else "60 days"), "time", "simulation.duration")
-    if duration > 20 * 365.25:
+    if duration > MAX_DURATION_DAYS:
         raise InputError(f"{raw['duration']!r} is too long", key="simulation.duration", expected="at most 20 years")
     interval = positive_quantity(raw.get("output_interval", "1 day"), "time", "simulation.output_interval")
     if interval > duration:
         raise InputError("output interval is longer than the simulation", key="simulation.output_interval", expected="an interval shorter than simulation.duration")
-    if duration / interval > 200_000:
-        raise InputError("too many output times", key="simulation.output_interval", expected="at most 200000 outputs (a longer interval)")
+    if duration / interval > MAX_OUTPUTS:
+        raise InputError("too many output times", key="simulation.output_interval", expected=f"at most {MAX_OUTPUTS} outputs (a longer interval)")
     endpoint = None
     if "endpoint_volume" in raw:
         endpoint = positive_quantity(raw["endpoint_volume"], "volume", "simulation.endpoint_volume")
-    seed = as_int(raw.get("seed", 0), "simulation.seed", low=0)
+    seed = as_int(raw.get("seed", 0), "simulation.seed", 0, MAX_SEED)
     return Simulation(duration_days=duration, output_interval_days=interval, endpoint_volume_mm3=endpoint, seed=seed)
 
 
@@ -231,6 +229,8 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
     if "lesions" not in raw and need_lesions:
         _missing("patient.lesions", "a list of lesions with id, site and diameter or volume")
     lesions_raw = as_list(raw.get("lesions", []), "patient.lesions", "a list of lesions")
+    if len(lesions_raw) > MAX_LESIONS:
+        raise InputError(f"{len(lesions_raw)} lesions", key="patient.lesions", expected=f"at most {MAX_LESIONS} lesions")
     if need_lesions and not lesions_raw:
         raise InputError("the lesion list is empty", key="patient.lesions", expected="at least one lesion")
     lesions, seen = [], set()
@@ -240,8 +240,6 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
             raise InputError(f"duplicate lesion id {lesion.id!r}", key=f"patient.lesions[{k}].id", expected="unique lesion ids")
         seen.add(lesion.id)
         lesions.append(lesion)
-    if len(lesions) > 64:
-        raise InputError(f"{len(lesions)} lesions", key="patient.lesions", expected="at most 64 lesions")
     return Patient(lesions=tuple(lesions), alc_per_ul=alc, weight_kg=weight, bsa_m2=bsa, pdl1_tps=pdl1, tmb_per_mb=tmb)
 
 
@@ -266,8 +264,13 @@ def _lesion(raw: Any, key: str, species: str, shared) -> Lesion:
         diameter = (6.0 * volume / math.pi) ** (1.0 / 3.0)
     max_d = shared["max_lesion_diameter"].to("mm")
     max_v = shared["max_lesion_volume"].to("mm**3")
-    if diameter > max_d or volume > max_v:
-        which = "diameter" if "diameter" in raw else "volume"
+    which = "diameter" if "diameter" in raw else "volume"
+    if diameter < MIN_LESION_DIAMETER_MM:
+        raise InputError(f"{raw[which]!r} is below the smallest lesion", key=f"{key}.{which}",
+                         expected=f"a diameter of at least {MIN_LESION_DIAMETER_MM:g} mm")
+    # The limit of the given quantity decides: the two limits are rounded, so a lesion at the stated
+    # diameter limit can be a hair above the stated volume limit (300 mm is 1.41372e7 mm^3 > 1.4137e7).
+    if (diameter > max_d * (1 + 1e-9)) if which == "diameter" else (volume > max_v * (1 + 1e-9)):
         raise InputError(
             f"{raw[which]!r} is beyond the {species} size limit", key=f"{key}.{which}",
             expected=f"a diameter up to {max_d:g} mm (volume up to {max_v:g} mm^3)",
@@ -439,6 +442,9 @@ def _drug(raw: Any, key: str, species: str, simulation: Simulation) -> DrugRegim
     every = None
     if "every" in raw:
         every = positive_quantity(raw["every"], "time", f"{key}.every")
+        if every < MIN_DOSING_INTERVAL_DAYS:
+            raise InputError(f"{raw['every']!r} is too short", key=f"{key}.every",
+                             expected=f"at least {MIN_DOSING_INTERVAL_DAYS * 24:g} hour between doses")
     elif count != 1:
         raise InputError("required key 'every' is missing", key=f"{key}.every", expected="a dosing interval such as '3 weeks' (or count: 1)")
     until_progression = False
@@ -454,6 +460,9 @@ def _drug(raw: Any, key: str, species: str, simulation: Simulation) -> DrugRegim
         days = tuple(start + k * (every or 0.0) for k in range(count))
     else:
         n = int(math.floor((min(last, simulation.duration_days) - start) / every + 1e-9)) + 1
+        if n > MAX_DOSES_PER_REGIMEN:
+            raise InputError(f"{n} doses", key=f"{key}.every",
+                             expected=f"at most {MAX_DOSES_PER_REGIMEN} doses per regimen (a longer interval or an earlier 'until')")
         days = tuple(start + k * every for k in range(n))
     days = tuple(d for d in days if d <= simulation.duration_days)
     return DrugRegimen(agent=agent, dose=dose, days=days, until_progression=until_progression)
