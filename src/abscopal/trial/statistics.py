@@ -209,8 +209,15 @@ def hazard_ratio(durations_a, events_a, durations_b, events_b, confidence: float
     beta = float(cph.params_["arm"])
     se = float(cph.standard_errors_["arm"])
     z = _z(confidence)
-    return {"value": _num(math.exp(beta)), "ci_low": _num(math.exp(beta - z * se)),
-            "ci_high": _num(math.exp(beta + z * se))}
+    return {"value": _num(_exp(beta)), "ci_low": _num(_exp(beta - z * se)), "ci_high": _num(_exp(beta + z * se))}
+
+
+def _exp(x: float) -> float:
+    """exp that gives inf (reported as null) instead of raising OverflowError for a near-separated fit."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
 
 
 paired_difference = paired_rate_difference
