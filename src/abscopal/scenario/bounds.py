@@ -112,3 +112,10 @@ BOUNDS: dict[str, Bound] = {
     "disappearance_diameter": LENGTH, "max_lesion_diameter": LIMIT_LENGTH, "max_lesion_volume": LIMIT_VOLUME,
     "body_weight": MASS, "body_surface_area": AREA, "min_body_weight": MASS, "max_body_weight": MASS,
 }
+
+# Pairs (low, high) that must stay ordered after overrides: the model draws or clips between them.
+ORDERED: tuple[tuple[str, str, str], ...] = (
+    ("occult_min_diameter", "occult_max_diameter", "occult lesion diameters are drawn between the two"),
+    ("expansion_fraction", "max_expansion_fraction", "the expansion fraction is capped by its maximum"),
+    ("min_body_weight", "max_body_weight", "a body weight is accepted between the two"),
+)

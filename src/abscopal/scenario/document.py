@@ -101,13 +101,14 @@ def read_document(path: str | Path) -> tuple[Any, str]:
     path = Path(path)
     name = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)  # never more: a huge file (or /dev/zero) is refused, not read
     except FileNotFoundError:
         raise InputError("file not found", expected="a path to a scenario file (.yaml or .json)", file=name) from None
     except (IsADirectoryError, PermissionError, OSError) as exc:
         raise InputError(f"cannot read the file ({exc.__class__.__name__})", expected="a readable text file", file=name) from None
     if len(raw) > MAX_BYTES:
-        raise InputError(f"the file has {len(raw)} bytes", expected=f"a scenario or trial file of at most {MAX_BYTES} bytes",
+        raise InputError(f"the file has more than {MAX_BYTES} bytes", expected=f"a scenario or trial file of at most {MAX_BYTES} bytes",
                          file=name)
     try:
         text = raw.decode("utf-8")

@@ -34,5 +34,7 @@ MIN_LESION_DIAMETER_MM = 0.1
 MIN_ASSESSMENT_INTERVAL_DAYS = 1.0
 # Relative weights (tumour_mix): any ratio beyond this is effectively zero, and finite sums stay finite.
 MAX_WEIGHT = 1e9
+# Subjects per cohort or trial arm: ten million is far beyond any trial; the chunked store handles it.
+MAX_SUBJECTS = 10_000_000
 # Random seeds: numpy's generators take any non-negative integer, but a 1,000-digit one only costs time.
 MAX_SEED = 2**63 - 1

@@ -15,7 +15,7 @@ from typing import Any
 from .. import vocabulary as vocab
 from ..errors import InputError
 from ..units import parse_quantity, ureg
-from .bounds import BOUNDS
+from .bounds import BOUNDS, ORDERED
 from .document import read_document
 from .fields import (
     ID_PATTERN,
@@ -173,7 +173,33 @@ def _overrides(raw: Any, species: str, tumour: str) -> tuple[tuple[str, str], ..
         if not (math.isfinite(magnitude) and bound.contains(magnitude)):
             raise InputError(f"{value!r} is out of range", key=key, expected=bound.text(unit))
         out.append((name, str(magnitude)))
+    _check_order(dict(out), species, tumour)
     return tuple(out)
+
+
+def _check_order(given: dict[str, str], species: str, tumour: str) -> None:
+    """Overridden pairs of :data:`~abscopal.scenario.bounds.ORDERED` stay ordered (defaults fill the other side)."""
+    from ..model.declarations import parameter_declarations
+    from ..parameters import load_parameter_set
+
+    declared = parameter_declarations()
+    for low_name, high_name, reason in ORDERED:
+        if low_name not in given and high_name not in given:
+            continue
+        values = {}
+        for name in (low_name, high_name):
+            if name in given:
+                values[name] = float(given[name])
+            else:
+                unit = declared[name].unit
+                try:
+                    values[name] = load_parameter_set(species, tumour).value(name, "1" if unit in ("", "1") else unit.replace("^", "**"))
+                except (KeyError, InputError):
+                    values[name] = None
+        if None not in values.values() and values[low_name] > values[high_name]:
+            name = low_name if low_name in given else high_name
+            raise InputError(f"{low_name} {values[low_name]:g} is above {high_name} {values[high_name]:g}",
+                             key=f"overrides.{name}", expected=f"{low_name} <= {high_name} ({reason})")
 
 
 def _near(name: str, options) -> str | None:
