@@ -128,7 +128,7 @@ TEXT_JUNK = ["", " ", "~", "null", "yes", "NaN", "\u202e\u0000", "a" * 100_000, 
              "day 1e400", "day -1", "day nan", "day inf", "day 0.0000001", "day 1e300", "{", "[]", "!!python/object:os.system"]
 # Values at or near the stated limits that a valid scenario may use: they must run.
 VALID_EXTREMES = {
-    "duration": ["20 years", "7300 days", "1 day", "2 days", "1 h"],
+    "duration": ["20 years", "7300 days", "365 days", "1 day", "2 days", "1 h"],
     "output_interval": ["1 h", "7 days", "0.5 day"],
     "diameter": ["1 mm", "0.5 mm", "0.1 mm", "300 mm", "21.22 mm", "150 mm", "200 mm", "250 mm", "15 cm"],
     "volume": ["1 mm^3", "0.1 mm^3", "0.000524 mm^3", "5000 mm^3", "2000 mm^3", "4000 mm^3", "4 cm^3"],

@@ -20,6 +20,7 @@ from abscopal.scenario.bounds import BOUNDS
 from abscopal.scenario.document import MAX_BYTES, MAX_DEPTH, read_document
 from abscopal.scenario.load import load_scenario, parse_scenario
 from abscopal.units import parse_day, parse_quantity
+from tests.conftest import EXAMPLES
 
 BASE = {
     "abscopal": 1, "species": "human", "tumour": "nsclc",
@@ -272,3 +273,14 @@ def test_ordered_parameters_stay_ordered_after_overrides():
     error = _refused(data)
     assert error.key == "overrides.occult_max_diameter" and "occult_min_diameter" in error.problem
     parse_scenario(copy.deepcopy(BASE) | {"overrides": {"occult_min_diameter": "0.01 mm", "occult_max_diameter": "0.02 mm"}})
+
+
+def test_the_published_model_is_limited_to_a_year(tmp_path):
+    text = (EXAMPLES / "kosinsky2018_ct26_untreated.yaml").read_text()
+    data = yaml.safe_load(text)
+    data["simulation"]["duration"] = "20 years"
+    with pytest.raises(InputError) as info:
+        parse_scenario(data)
+    assert info.value.key == "simulation.duration"
+    data["simulation"]["duration"] = "365 days"
+    assert parse_scenario(data).simulation.duration_days == 365

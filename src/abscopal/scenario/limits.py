@@ -34,6 +34,10 @@ MIN_LESION_DIAMETER_MM = 0.1
 MIN_ASSESSMENT_INTERVAL_DAYS = 1.0
 # Relative weights (tumour_mix): any ratio beyond this is effectively zero, and finite sums stay finite.
 MAX_WEIGHT = 1e9
+# The published model (model: Kosinsky2018) was fitted to experiments of 40 to 60 days; a year is far
+# beyond its data, and its right-hand side, evaluated in Python, costs seconds per simulated year (about
+# 90 s for 20 years on a loaded machine).
+KOSINSKY_MAX_DURATION_DAYS = 365.0
 # Subjects per cohort or trial arm: ten million is far beyond any trial; the chunked store handles it.
 MAX_SUBJECTS = 10_000_000
 # Random seeds: numpy's generators take any non-negative integer, but a 1,000-digit one only costs time.
