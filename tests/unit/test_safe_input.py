@@ -284,3 +284,25 @@ def test_the_published_model_is_limited_to_a_year(tmp_path):
     assert info.value.key == "simulation.duration"
     data["simulation"]["duration"] = "365 days"
     assert parse_scenario(data).simulation.duration_days == 365
+
+
+@pytest.mark.parametrize("text", [
+    "abscopal: 1\nabscopal: 1\n",
+    "a0: &a0 [x, x]\na1: [*a0, *a0]\n",
+    "abscopal: 1\nx: " + "[" * 5000 + "]" * 5000 + "\n",
+])
+def test_the_command_line_reports_unsafe_yaml_in_one_line(tmp_path, capsys, text):
+    from abscopal.cli import main
+
+    path = _write(tmp_path, text)
+    assert main(["simulate", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert captured.err.startswith(str(path))
+
+
+def test_every_limit_is_documented():
+    text = (EXAMPLES.parent / "docs" / "input_limits.md").read_text()
+    names = [name for name in vars(limits) if name.isupper()]
+    assert len(names) >= 10
+    assert [name for name in names if f"`{name}`" not in text] == []
