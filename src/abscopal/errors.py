@@ -18,7 +18,7 @@ class AbscopalError(Exception):
 
 # The parts of an error message that may quote the user's input are cut to these lengths, so that a
 # 100 kB string or a huge number still gives a one-line message (the head and tail of it).
-MAX_PART = {"problem": 240, "key": 120, "expected": 400, "suggestion": 60}
+MAX_PART = {"problem": 160, "key": 100, "expected": 300, "suggestion": 60}
 
 
 def _one_line(text: str, limit: int) -> str:

@@ -43,6 +43,8 @@ FUZZ_SUBJECTS = 6
 OWN_SIZE_LIMIT = 16
 # Numeric outputs whose name contains one of these may be negative (changes, differences, interval bounds).
 SIGNED = ("change", "difference", "ci_low", "ci_high", "log", "correlation", "delta", "effect", "coef", "slope", "beta", "z")
+# An input error is one line of at most this many characters (file, key, problem, expected form, hint).
+MAX_ERROR_CHARS = 600
 FAMILIES = ("structural", "value", "extreme_valid", "raw_bytes")
 
 
@@ -236,9 +238,47 @@ def _override(rng: random.Random, data: Any, notes: list[str], *, valid: bool) -
     return data
 
 
+# Optional keys that no example uses, with values at and beyond their limits.
+OPTIONAL = {
+    ("patient", "tmb"): ["0 /Mb", "1e-300 /Mb", "10000 /Mb", "1e308 /Mb"],
+    ("patient", "bsa"): ["0.001 m^2", "5 m^2", "1e308 m^2", "1e-300 m^2"],
+    ("patient", "alc"): ["1e-300 /uL", "1 /uL", "99999 /uL", "1e308 /uL"],
+    ("patient", "pdl1_tps"): [0, 1, 1.5, float("nan")],
+    ("radiotherapy", "beam_on_time"): ["1e-300 s", "1 day", "1e300 days", "2 min"],
+    ("radiotherapy", "field_size"): ["1e-300 cm^3", "100000 cm^3", "1e300 cm^3"],
+    ("radiotherapy", "coverage"): [1e-300, 0.01, 1],
+    ("radiotherapy", "nodes"): [True],
+    ("radiotherapy", "modality"): ["proton", "carbon"],
+    ("simulation", "endpoint_volume"): ["1e-300 mm^3", "1 mm^3", "1e300 mm^3"],
+    ("simulation", "seed"): [0, 2**63 - 1, 2**64],
+}
+
+
+def _optional(rng: random.Random, data: Any, notes: list[str]) -> Any:
+    """Set an optional key (patient, every radiotherapy block or the simulation) to a drawn value."""
+    if not isinstance(data, dict):
+        return data
+    (block, name) = rng.choice(sorted(OPTIONAL))
+    value = rng.choice(OPTIONAL[(block, name)])
+    notes.append(f"optional {block}.{name}={value!r}")
+    targets = [data.get(block)]
+    if block == "radiotherapy":
+        targets = data.get("radiotherapy") if isinstance(data.get("radiotherapy"), list) else []
+        for arm in (data.get("arms") or {}).values() if isinstance(data.get("arms"), dict) else []:
+            if isinstance(arm, dict) and isinstance(arm.get("radiotherapy"), list):
+                targets = targets + arm["radiotherapy"]
+    for target in targets:
+        if isinstance(target, dict):
+            target[name] = value
+    return data
+
+
 def _extreme_valid(rng: random.Random, data: Any, notes: list[str]) -> Any:
-    if rng.random() < 0.3:
+    roll = rng.random()
+    if roll < 0.25:
         return _override(rng, data, notes, valid=True)
+    if roll < 0.4:
+        return _optional(rng, data, notes)
     candidates = [p for p in _leaves(data) if isinstance(p[-1], str) and p[-1] in VALID_EXTREMES]
     if not candidates:
         return data
@@ -416,7 +456,7 @@ def run_case(case: Case, *, limit_s: float = 30.0) -> Outcome:
         problem_lines = [line for line in stderr.splitlines() if line.strip() and "warning:" not in line
                          and not line.startswith(("[", "\r["))]
         if rc == 2:
-            if len(problem_lines) != 1 or len(problem_lines[0]) > 400:
+            if len(problem_lines) != 1 or len(problem_lines[0]) > MAX_ERROR_CHARS:
                 outcome.kind, outcome.detail = "long_error", stderr[:400]
             else:
                 outcome.kind, outcome.detail = "input_error", problem_lines[0][:300]

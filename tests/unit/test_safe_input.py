@@ -306,3 +306,19 @@ def test_every_limit_is_documented():
     names = [name for name in vars(limits) if name.isupper()]
     assert len(names) >= 10
     assert [name for name in names if f"`{name}`" not in text] == []
+
+
+@pytest.mark.parametrize(("block", "key", "value"), [
+    ("patient", "bsa", "1e308 m^2"), ("patient", "tmb", "1e308 /Mb"), ("rt", "field_size", "1e300 cm^3"),
+    ("rt", "beam_on_time", "1e300 days"), ("rt", "interval", "1e308 days"),
+])
+def test_covariates_and_fields_beyond_physical_ranges_are_refused(block, key, value):
+    data = copy.deepcopy(BASE)
+    target = data["patient"] if block == "patient" else data["radiotherapy"][0]
+    target[key] = value
+    assert _refused(data).key.endswith(key)
+
+
+def test_divisor_parameters_cannot_be_zero():
+    for name, value in (("extinction_scale", 0), ("tmb", "0 /Mb"), ("antigen_half_saturation", "0 /day")):
+        assert _refused(copy.deepcopy(BASE) | {"overrides": {name: value}}).key == f"overrides.{name}"

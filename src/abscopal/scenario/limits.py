@@ -42,3 +42,12 @@ KOSINSKY_MAX_DURATION_DAYS = 365.0
 MAX_SUBJECTS = 10_000_000
 # Random seeds: numpy's generators take any non-negative integer, but a 1,000-digit one only costs time.
 MAX_SEED = 2**63 - 1
+# Patient covariates and field descriptions: physical ranges, far beyond clinical values.
+# A body surface area from a mouse (about 0.007 m^2) to the largest adult (about 3 m^2).
+BSA_RANGE_M2 = (0.001, 5.0)
+# Mutations per megabase: the most hypermutated tumours reach a few hundred.
+MAX_TMB_PER_MB = 1e4
+# An irradiated volume no larger than a whole adult body (about 70,000 cm^3).
+MAX_FIELD_SIZE_CM3 = 1e5
+# Beam-on time per fraction: minutes in practice; a day is beyond any delivery.
+MAX_BEAM_ON_TIME_MIN = 1440.0

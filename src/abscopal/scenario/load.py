@@ -31,14 +31,19 @@ from .fields import (
     positive_quantity,
 )
 from .limits import (
+    BSA_RANGE_M2,
+    MAX_BEAM_ON_TIME_MIN,
     MAX_DOSES_PER_REGIMEN,
     MAX_DRUG_REGIMENS,
     MAX_DURATION_DAYS,
+    MAX_EVENT_DAY,
+    MAX_FIELD_SIZE_CM3,
     MAX_FRACTIONS,
     MAX_LESIONS,
     MAX_OUTPUTS,
     MAX_RT_BLOCKS,
     MAX_SEED,
+    MAX_TMB_PER_MB,
     MIN_DOSING_INTERVAL_DAYS,
     MIN_LESION_DIAMETER_MM,
 )
@@ -245,6 +250,8 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
         raise InputError(f"{raw['alc']!r} is implausibly high", key="patient.alc", expected="an absolute lymphocyte count below 100000 /uL")
     weight = positive_quantity(raw["weight"], "mass", "patient.weight") if "weight" in raw else None
     bsa = positive_quantity(raw["bsa"], "area", "patient.bsa") if "bsa" in raw else None
+    if bsa is not None and not BSA_RANGE_M2[0] <= bsa <= BSA_RANGE_M2[1]:
+        raise InputError(f"{raw['bsa']!r} is out of range", key="patient.bsa", expected=f"a body surface area from {BSA_RANGE_M2[0]:g} to {BSA_RANGE_M2[1]:g} m^2")
     shared = load_shared(species)
     if weight is not None:
         low, high = shared["min_body_weight"].to("kg"), shared["max_body_weight"].to("kg")
@@ -252,6 +259,8 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
             raise InputError(f"{raw['weight']!r} is outside the {species} range", key="patient.weight", expected=f"{low:g} to {high:g} kg")
     pdl1 = as_fraction(raw["pdl1_tps"], "patient.pdl1_tps") if "pdl1_tps" in raw else None
     tmb = positive_quantity(raw["tmb"], "tmb", "patient.tmb", allow_zero=True) if "tmb" in raw else None
+    if tmb is not None and tmb > MAX_TMB_PER_MB:
+        raise InputError(f"{raw['tmb']!r} is out of range", key="patient.tmb", expected=f"at most {MAX_TMB_PER_MB:g} /Mb")
     if "lesions" not in raw and need_lesions:
         _missing("patient.lesions", "a list of lesions with id, site and diameter or volume")
     lesions_raw = as_list(raw.get("lesions", []), "patient.lesions", "a list of lesions")
@@ -385,6 +394,9 @@ def _rt_block(raw: Any, key: str, patient: Patient, species: str, simulation: Si
         raise InputError(f"{raw['dose']!r} per fraction is refused", key=f"{key}.dose", expected=f"at most {MAX_DOSE_PER_FRACTION_GY:g} Gy per fraction")
     fractions = as_int(raw["fractions"], f"{key}.fractions", 1, MAX_FRACTIONS) if "fractions" in raw else None
     days = _rt_days(raw, key, fractions)
+    if not days[-1] <= MAX_EVENT_DAY:  # also catches inf (an interval of 1e308 days)
+        raise InputError(f"the last fraction falls on day {days[-1]:g}", key=f"{key}.interval",
+                         expected=f"fractions within day {MAX_EVENT_DAY:g}")
     if days[0] > simulation.duration_days:
         raise InputError(f"radiotherapy starts on day {days[0]:g}, after the end of the simulation", key=f"{key}.start", expected=f"a start no later than day {simulation.duration_days:g}")
     site, lesion_ids, targets = None, (), ()
@@ -402,7 +414,13 @@ def _rt_block(raw: Any, key: str, patient: Patient, species: str, simulation: Si
         site = choice(raw["site"], vocab.SITES[species], f"{key}.site", f"{species} site")
     coverage = as_fraction(raw["coverage"], f"{key}.coverage", allow_zero=False) if "coverage" in raw else 1.0
     field = positive_quantity(raw["field_size"], "volume", f"{key}.field_size") / 1000.0 if "field_size" in raw else None
+    if field is not None and field > MAX_FIELD_SIZE_CM3:
+        raise InputError(f"{raw['field_size']!r} is larger than a body", key=f"{key}.field_size",
+                         expected=f"at most {MAX_FIELD_SIZE_CM3:g} cm^3")
     beam_on = positive_quantity(raw["beam_on_time"], "time", f"{key}.beam_on_time") * 1440.0 if "beam_on_time" in raw else None
+    if beam_on is not None and beam_on > MAX_BEAM_ON_TIME_MIN:
+        raise InputError(f"{raw['beam_on_time']!r} is too long", key=f"{key}.beam_on_time",
+                         expected=f"at most {MAX_BEAM_ON_TIME_MIN:g} min per fraction")
     modality = choice(raw.get("modality", "photon"), vocab.MODALITIES, f"{key}.modality", "modality")
     nodes = as_bool(raw.get("nodes", False), f"{key}.nodes")
     return RadiotherapyBlock(
