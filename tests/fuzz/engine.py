@@ -218,12 +218,12 @@ def _structural(rng: random.Random, data: Any, notes: list[str]) -> Any:
 def _override(rng: random.Random, data: Any, notes: list[str], *, valid: bool) -> Any:
     """Override one model parameter at (valid) or beyond (not valid) the edges of its declared bounds."""
     from abscopal.model.declarations import parameter_declarations
-    from abscopal.scenario.bounds import BOUNDS
+    from abscopal.scenario.bounds import BOUNDS, bound_for
 
     if not isinstance(data, dict):
         return data
     name = rng.choice(sorted(BOUNDS))
-    bound, unit = BOUNDS[name], parameter_declarations()[name].unit
+    bound, unit = bound_for(name, str(data.get("species"))), parameter_declarations()[name].unit
     if valid:
         low = bound.low * 1.001 + 1e-9 if bound.low_open else bound.low
         value = rng.choice([low, bound.high, math.sqrt(max(low, 1e-9) * bound.high)])

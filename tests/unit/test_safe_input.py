@@ -16,7 +16,7 @@ from abscopal.errors import InputError, UnitError
 from abscopal.model.declarations import parameter_declarations
 from abscopal.parameters import load_parameter_set, tumour_keys
 from abscopal.scenario import limits
-from abscopal.scenario.bounds import BOUNDS
+from abscopal.scenario.bounds import BOUNDS, bound_for
 from abscopal.scenario.document import MAX_BYTES, MAX_DEPTH, read_document
 from abscopal.scenario.load import load_scenario, parse_scenario
 from abscopal.units import parse_day, parse_quantity
@@ -224,6 +224,7 @@ def test_every_shipped_value_lies_inside_its_bounds():
                     value = parameters.value(name, "1" if unit in ("", "1") else unit.replace("^", "**"))
                 except KeyError:
                     continue
+                bound = bound_for(name, species)
                 assert bound.contains(value), f"{species} {tumour} {name} = {value} outside {bound}"
                 checked += 1
     assert checked > 500
@@ -322,3 +323,9 @@ def test_covariates_and_fields_beyond_physical_ranges_are_refused(block, key, va
 def test_divisor_parameters_cannot_be_zero():
     for name, value in (("extinction_scale", 0), ("tmb", "0 /Mb"), ("antigen_half_saturation", "0 /day")):
         assert _refused(copy.deepcopy(BASE) | {"overrides": {name: value}}).key == f"overrides.{name}"
+
+
+def test_blood_volume_bounds_follow_the_species():
+    data = copy.deepcopy(BASE) | {"overrides": {"blood_volume": "1.6 mL"}}
+    assert "adult" in _refused(data).expected
+    parse_scenario(copy.deepcopy(BASE) | {"overrides": {"blood_volume": "4 L"}})

@@ -113,6 +113,22 @@ BOUNDS: dict[str, Bound] = {
     "body_weight": MASS, "body_surface_area": AREA, "min_body_weight": MASS, "max_body_weight": MASS,
 }
 
+# Bounds that differ between species (a mouse's blood volume is a thousandth of a human's); these
+# replace the class bound above for that species.
+SPECIES_BOUNDS: dict[str, dict[str, Bound]] = {
+    "blood_volume": {
+        "human": Bound(1.0, 20.0, reason="an adult's blood volume, 1 to 20 L (5 L typical); a smaller volume "
+                                         "concentrates the blood dose and makes the equations stiff"),
+        "mouse": Bound(0.0005, 0.01, reason="a mouse's blood volume, 0.5 to 10 mL (1.6 mL for a 20 g mouse)"),
+    },
+}
+
+
+def bound_for(name: str, species: str) -> Bound:
+    """The bound of parameter ``name`` for ``species``."""
+    return SPECIES_BOUNDS.get(name, {}).get(species, BOUNDS[name])
+
+
 # Pairs (low, high) that must stay ordered after overrides: the model draws or clips between them.
 ORDERED: tuple[tuple[str, str, str], ...] = (
     ("occult_min_diameter", "occult_max_diameter", "occult lesion diameters are drawn between the two"),

@@ -15,7 +15,7 @@ from typing import Any
 from .. import vocabulary as vocab
 from ..errors import InputError
 from ..units import parse_quantity, ureg
-from .bounds import BOUNDS, ORDERED
+from .bounds import ORDERED, bound_for
 from .document import read_document
 from .fields import (
     ID_PATTERN,
@@ -164,7 +164,7 @@ def _overrides(raw: Any, species: str, tumour: str) -> tuple[tuple[str, str], ..
                 suggestion=_near(name, declared),
             )
         unit = declared[name].unit
-        bound = BOUNDS[name]
+        bound = bound_for(name, species)
         if unit in ("", "1"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise InputError(f"{value!r} is not a number", key=key, expected=f"a plain number (parameter {name} is dimensionless)")
