@@ -8,11 +8,26 @@ of CONTRACT.md: ``FILE: key.path: problem; expected ...; did you mean ...?``.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 
 class AbscopalError(Exception):
     """Base class of all abscopal errors."""
+
+
+# The parts of an error message that may quote the user's input are cut to these lengths, so that a
+# 100 kB string or a huge number still gives a one-line message (the head and tail of it).
+MAX_PART = {"problem": 160, "key": 100, "expected": 300, "suggestion": 60}
+
+
+def _one_line(text: str, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters (its middle elided)."""
+    text = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(text))
+    if len(text) <= limit:
+        return text
+    half = (limit - 5) // 2
+    return f"{text[:half]} ... {text[len(text) - half:]}"
 
 
 class InputError(AbscopalError):
@@ -36,11 +51,12 @@ class InputError(AbscopalError):
 
     @property
     def message(self) -> str:
-        head = f"{self.file or '<input>'}: {self.key or '(top level)'}: {self.problem}"
+        key = _one_line(self.key, MAX_PART["key"]) if self.key else "(top level)"
+        head = f"{self.file or '<input>'}: {key}: {_one_line(self.problem, MAX_PART['problem'])}"
         if self.expected:
-            head += f"; expected {self.expected}"
+            head += f"; expected {_one_line(self.expected, MAX_PART['expected'])}"
         if self.suggestion:
-            head += f"; did you mean {self.suggestion!r}?"
+            head += f"; did you mean {_one_line(self.suggestion, MAX_PART['suggestion'])!r}?"
         return head
 
     def with_file(self, file: str) -> InputError:

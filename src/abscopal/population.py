@@ -27,6 +27,7 @@ from .errors import InputError
 from .parameters import load_parameter_set, tumour_keys, tumour_meta
 from .parameters.store import _read, parse_entries
 from .scenario.fields import as_int, as_list, as_mapping, check_keys, choice
+from .scenario.limits import MAX_SEED, MAX_SUBJECTS, MAX_WEIGHT
 from .scenario.load import select_targets
 from .scenario.model import Lesion, Patient, Scenario, Simulation
 
@@ -67,8 +68,8 @@ def population_values(species: str) -> Mapping[str, float]:
 def parse_population(raw: Mapping | None, species: str, *, size: int | None = None, seed: int | None = None) -> PopulationSpec:
     raw = as_mapping(raw or {}, "population")
     check_keys(raw, POPULATION_KEYS, "population")
-    n = size if size is not None else as_int(raw.get("size", 100), "population.size", 1, 10_000_000)
-    s = seed if seed is not None else as_int(raw.get("seed", 0), "population.seed", 0)
+    n = as_int(size, "--size", 1, MAX_SUBJECTS) if size is not None else as_int(raw.get("size", 100), "population.size", 1, MAX_SUBJECTS)
+    s = as_int(seed, "--seed", 0, MAX_SEED) if seed is not None else as_int(raw.get("seed", 0), "population.seed", 0, MAX_SEED)
     count = sites = mix = None
     if "lesions" in raw:
         les = as_mapping(raw["lesions"], "population.lesions")
@@ -101,8 +102,9 @@ def parse_population(raw: Mapping | None, species: str, *, size: int | None = No
         items = []
         for name, weight in m.items():
             choice(name, tumour_keys(species), f"population.tumour_mix.{name}", f"{species} tumour")
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
-                raise InputError(f"{weight!r} is not a weight", key=f"population.tumour_mix.{name}", expected="a non-negative number")
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= MAX_WEIGHT:
+                raise InputError(f"{weight!r} is not a weight", key=f"population.tumour_mix.{name}",
+                                 expected=f"a number from 0 to {MAX_WEIGHT:g}")
             items.append((name, float(weight)))
         total = sum(w for _, w in items)
         if not items or total <= 0:

@@ -52,8 +52,9 @@ def summary_text(result) -> str:
     lines += [header, "-" * len(header)]
     for les in d["lesions"]:
         lines.append(
-            f"{les['id']:<14}{les['site']:<13}{'yes' if les['irradiated'] else 'no':<5}{les['baseline_diameter_mm']:>12.1f}"
-            f"{les['best_change_pct']:>9.1f}{les['final_change_pct']:>9.1f}{les['diameter_mm'][-1]:>10.1f}{_tcp(les):>8}"
+            f"{les['id']:<14}{les['site']:<13}{'yes' if les['irradiated'] else 'no':<5}{_fmt(les['baseline_diameter_mm']):>12}"
+            f"{_fmt(les['best_change_pct']):>9}{_fmt(les['final_change_pct']):>9}{_fmt(les['diameter_mm'][-1]):>10}"
+            f"{_tcp(les):>8}"
         )
     if any(les["irradiated"] for les in d["lesions"]):
         lines.append(TCP_MEANING)

@@ -55,14 +55,31 @@ def _clean(text: str) -> str:
     return text
 
 
+# What a quantity may look like before pint sees it. pint evaluates its input as an arithmetic
+# expression, so "9**9**9 Gy" or "8 Gy**99999" would compute (for minutes, or overflow) before any check;
+# the format needs only a decimal number and a product of unit names with small integer powers.
+MAX_QUANTITY_CHARS = 80
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
+_UNIT_NAME = r"[A-Za-z\u00b5\u03bc%][A-Za-z0-9_\u00b5\u03bc]*"
+_UNIT_TERM = rf"{_UNIT_NAME}(?:\s*(?:\^|\*\*)\s*[+-]?[1-4])?"
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*((?:(?:1\s*)?/\s*)?{_UNIT_TERM}(?:\s*(?:[*/]|\s)\s*{_UNIT_TERM})*)?\s*$")
+QUANTITY_FORM = "a decimal number and a unit, e.g. '8 Gy', '200 mg', '3 weeks', '1500 /uL' or '8 cm^3'"
+
+
 def parse_quantity(value: object, *, key: str = "") -> pint.Quantity:
-    """Parse a string with units into a pint Quantity (no dimension check)."""
+    """Parse a string with units into a pint Quantity (no dimension check).
+
+    The string must match a strict form (a decimal number, then unit names joined by spaces, '*' or
+    '/', with powers from -4 to 4) before pint evaluates it; see :data:`_QUANTITY`.
+    """
     if isinstance(value, bool) or not isinstance(value, str):
         raise UnitError(
             f"{value!r} has no unit",
             key=key,
             expected="a string with a unit, e.g. '8 Gy', '200 mg', '3 weeks'",
         )
+    if len(value) > MAX_QUANTITY_CHARS or not _QUANTITY.match(value):
+        raise UnitError(f"cannot read {value!r} as a quantity", key=key, expected=QUANTITY_FORM)
     try:
         quantity = ureg.Quantity(_clean(value))
     except Exception:  # pint raises many kinds; all mean the same to the user
@@ -107,7 +124,7 @@ def parse_day(value: object, *, key: str = "") -> float:
     """Parse an event time ``"day N"`` (N may be fractional) into days from day 0."""
     if isinstance(value, str):
         match = _DAY.match(value)
-        if match:
+        if match and math.isfinite(float(match.group(1))):
             return float(match.group(1))
     raise UnitError(f"{value!r} is not an event time", key=key, expected="'day N', e.g. 'day 7' or 'day 0.25'")
 

@@ -130,6 +130,11 @@ def check_scenario(scenario) -> None:
     if scenario.population is not None:
         raise InputError("a population is not supported by model Kosinsky2018", key="population",
                          expected="a single-mouse scenario (no population block, no trial) for Kosinsky2018")
+    from ..scenario.limits import KOSINSKY_MAX_DURATION_DAYS
+
+    if scenario.simulation.duration_days > KOSINSKY_MAX_DURATION_DAYS:
+        raise InputError(f"{scenario.simulation.duration_days:g} days is beyond the published model's range",
+                         key="simulation.duration", expected=f"at most {KOSINSKY_MAX_DURATION_DAYS:g} days for Kosinsky2018")
     lesions = scenario.patient.lesions
     if len(lesions) != 1:
         raise InputError(f"{len(lesions)} lesions given", key="patient.lesions", expected="exactly one lesion for Kosinsky2018")

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import InputError, near_miss
 from ..units import parse_day, to_canonical
+from .limits import MAX_EVENT_DAY
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -101,6 +102,8 @@ def event_day(value: Any, key: str) -> float:
     day = parse_day(value, key=key)
     if day < 0:
         raise InputError(f"{value!r} is before day 0", key=key, expected="'day N' with N >= 0")
+    if day > MAX_EVENT_DAY:
+        raise InputError(f"{value!r} is beyond the longest simulation", key=key, expected=f"'day N' with N <= {MAX_EVENT_DAY:g}")
     return day
 
 

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .. import vocabulary as vocab
 from ..errors import InputError
 from ..units import parse_quantity, ureg
+from .bounds import ORDERED, bound_for
+from .document import read_document
 from .fields import (
     ID_PATTERN,
     as_bool,
@@ -29,6 +29,23 @@ from .fields import (
     choice,
     event_day,
     positive_quantity,
+)
+from .limits import (
+    BSA_RANGE_M2,
+    MAX_BEAM_ON_TIME_MIN,
+    MAX_DOSES_PER_REGIMEN,
+    MAX_DRUG_REGIMENS,
+    MAX_DURATION_DAYS,
+    MAX_EVENT_DAY,
+    MAX_FIELD_SIZE_CM3,
+    MAX_FRACTIONS,
+    MAX_LESIONS,
+    MAX_OUTPUTS,
+    MAX_RT_BLOCKS,
+    MAX_SEED,
+    MAX_TMB_PER_MB,
+    MIN_DOSING_INTERVAL_DAYS,
+    MIN_LESION_DIAMETER_MM,
 )
 from .model import DrugDose, DrugRegimen, Lesion, Patient, RadiotherapyBlock, Scenario, Simulation
 
@@ -46,28 +63,6 @@ DRUG_KEYS = ("agent", "dose", "every", "start", "count", "until")
 SIM_KEYS = ("duration", "output_interval", "endpoint_volume", "seed")
 MAX_DOSE_PER_FRACTION_GY = 100.0
 WARN_DOSE_PER_FRACTION_GY = 30.0
-MAX_FRACTIONS = 100
-
-
-def read_document(path: str | Path) -> tuple[Any, str]:
-    """Parse a YAML/JSON file; return the data and its text."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise InputError("file not found", expected="a path to a scenario file (.yaml or .json)", file=str(path)) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise InputError(f"cannot read the file ({exc.__class__.__name__})", expected="a readable text file", file=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise InputError(f"malformed YAML/JSON{where}: {problem}", expected="a valid YAML or JSON document", file=str(path)) from None
-    return data, text
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -111,14 +106,14 @@ def parse_scenario(data: Any, *, source: str = "<input>", text: str | None = Non
         patient = Patient(lesions=())
     else:
         patient = _patient(data["patient"], species, need_lesions=population is None)
-    radiotherapy = tuple(
-        _rt_block(raw, f"radiotherapy[{k}]", patient, species, simulation)
-        for k, raw in enumerate(as_list(data.get("radiotherapy", []), "radiotherapy", "a list of radiotherapy blocks"))
-    )
-    drugs = tuple(
-        _drug(raw, f"drugs[{k}]", species, simulation)
-        for k, raw in enumerate(as_list(data.get("drugs", []), "drugs", "a list of drug regimens"))
-    )
+    for k, lesion in enumerate(patient.lesions):
+        if lesion.appears_day is not None and lesion.appears_day >= simulation.duration_days:
+            raise InputError(f"the lesion appears on day {lesion.appears_day:g}, at or after the end of the simulation",
+                             key=f"patient.lesions[{k}].appears", expected=f"a day before day {simulation.duration_days:g}")
+    rt_raw = _bounded_list(data.get("radiotherapy", []), "radiotherapy", "a list of radiotherapy blocks", MAX_RT_BLOCKS)
+    radiotherapy = tuple(_rt_block(raw, f"radiotherapy[{k}]", patient, species, simulation) for k, raw in enumerate(rt_raw))
+    drugs_raw = _bounded_list(data.get("drugs", []), "drugs", "a list of drug regimens", MAX_DRUG_REGIMENS)
+    drugs = tuple(_drug(raw, f"drugs[{k}]", species, simulation) for k, raw in enumerate(drugs_raw))
     sha = hashlib.sha256((text if text is not None else repr(data)).encode()).hexdigest()
     scenario = Scenario(
         name=name, species=species, tumour=tumour, model=model, patient=patient, radiotherapy=radiotherapy,
@@ -130,6 +125,13 @@ def parse_scenario(data: Any, *, source: str = "<input>", text: str | None = Non
 
         check_scenario(scenario)
     return scenario
+
+
+def _bounded_list(value: Any, key: str, what: str, limit: int) -> list:
+    items = as_list(value, key, what)
+    if len(items) > limit:
+        raise InputError(f"{len(items)} entries", key=key, expected=f"{what} of at most {limit} entries")
+    return items
 
 
 def _missing(key: str, expected: str):
@@ -162,20 +164,47 @@ def _overrides(raw: Any, species: str, tumour: str) -> tuple[tuple[str, str], ..
                 suggestion=_near(name, declared),
             )
         unit = declared[name].unit
+        bound = bound_for(name, species)
         if unit in ("", "1"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise InputError(f"{value!r} is not a number", key=key, expected=f"a plain number (parameter {name} is dimensionless)")
-            out.append((name, str(float(value))))
-            continue
-        quantity = parse_quantity(value, key=key)
-        target = ureg.Quantity(1, unit.replace("^", "**"))
-        if quantity.dimensionality != target.dimensionality:
-            raise InputError(f"{value!r} has the wrong dimension", key=key, expected=f"a quantity in {unit}")
-        magnitude = float(quantity.to(target.units).magnitude)
-        if magnitude < 0:
-            raise InputError(f"{value!r} is negative", key=key, expected=f"a non-negative quantity in {unit}")
+            magnitude = float(value)
+        else:
+            quantity = parse_quantity(value, key=key)
+            target = ureg.Quantity(1, unit.replace("^", "**"))
+            if quantity.dimensionality != target.dimensionality:
+                raise InputError(f"{value!r} has the wrong dimension", key=key, expected=f"a quantity in {unit}")
+            magnitude = float(quantity.to(target.units).magnitude)
+        if not (math.isfinite(magnitude) and bound.contains(magnitude)):
+            raise InputError(f"{value!r} is out of range", key=key, expected=bound.text(unit))
         out.append((name, str(magnitude)))
+    _check_order(dict(out), species, tumour)
     return tuple(out)
+
+
+def _check_order(given: dict[str, str], species: str, tumour: str) -> None:
+    """Overridden pairs of :data:`~abscopal.scenario.bounds.ORDERED` stay ordered (defaults fill the other side)."""
+    from ..model.declarations import parameter_declarations
+    from ..parameters import load_parameter_set
+
+    declared = parameter_declarations()
+    for low_name, high_name, reason in ORDERED:
+        if low_name not in given and high_name not in given:
+            continue
+        values = {}
+        for name in (low_name, high_name):
+            if name in given:
+                values[name] = float(given[name])
+            else:
+                unit = declared[name].unit
+                try:
+                    values[name] = load_parameter_set(species, tumour).value(name, "1" if unit in ("", "1") else unit.replace("^", "**"))
+                except (KeyError, InputError):
+                    values[name] = None
+        if None not in values.values() and values[low_name] > values[high_name]:
+            name = low_name if low_name in given else high_name
+            raise InputError(f"{low_name} {values[low_name]:g} is above {high_name} {values[high_name]:g}",
+                             key=f"overrides.{name}", expected=f"{low_name} <= {high_name} ({reason})")
 
 
 def _near(name: str, options) -> str | None:
@@ -197,17 +226,17 @@ def _simulation(raw: Any, species: str) -> Simulation:
     raw = as_mapping(raw, "simulation")
     check_keys(raw, SIM_KEYS, "simulation")
     duration = positive_quantity(raw.get("duration", "365 days" if species == "human" else "60 days"), "time", "simulation.duration")
-    if duration > 20 * 365.25:
+    if duration > MAX_DURATION_DAYS:
         raise InputError(f"{raw['duration']!r} is too long", key="simulation.duration", expected="at most 20 years")
     interval = positive_quantity(raw.get("output_interval", "1 day"), "time", "simulation.output_interval")
     if interval > duration:
         raise InputError("output interval is longer than the simulation", key="simulation.output_interval", expected="an interval shorter than simulation.duration")
-    if duration / interval > 200_000:
-        raise InputError("too many output times", key="simulation.output_interval", expected="at most 200000 outputs (a longer interval)")
+    if duration / interval > MAX_OUTPUTS:
+        raise InputError("too many output times", key="simulation.output_interval", expected=f"at most {MAX_OUTPUTS} outputs (a longer interval)")
     endpoint = None
     if "endpoint_volume" in raw:
         endpoint = positive_quantity(raw["endpoint_volume"], "volume", "simulation.endpoint_volume")
-    seed = as_int(raw.get("seed", 0), "simulation.seed", low=0)
+    seed = as_int(raw.get("seed", 0), "simulation.seed", 0, MAX_SEED)
     return Simulation(duration_days=duration, output_interval_days=interval, endpoint_volume_mm3=endpoint, seed=seed)
 
 
@@ -221,6 +250,8 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
         raise InputError(f"{raw['alc']!r} is implausibly high", key="patient.alc", expected="an absolute lymphocyte count below 100000 /uL")
     weight = positive_quantity(raw["weight"], "mass", "patient.weight") if "weight" in raw else None
     bsa = positive_quantity(raw["bsa"], "area", "patient.bsa") if "bsa" in raw else None
+    if bsa is not None and not BSA_RANGE_M2[0] <= bsa <= BSA_RANGE_M2[1]:
+        raise InputError(f"{raw['bsa']!r} is out of range", key="patient.bsa", expected=f"a body surface area from {BSA_RANGE_M2[0]:g} to {BSA_RANGE_M2[1]:g} m^2")
     shared = load_shared(species)
     if weight is not None:
         low, high = shared["min_body_weight"].to("kg"), shared["max_body_weight"].to("kg")
@@ -228,9 +259,13 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
             raise InputError(f"{raw['weight']!r} is outside the {species} range", key="patient.weight", expected=f"{low:g} to {high:g} kg")
     pdl1 = as_fraction(raw["pdl1_tps"], "patient.pdl1_tps") if "pdl1_tps" in raw else None
     tmb = positive_quantity(raw["tmb"], "tmb", "patient.tmb", allow_zero=True) if "tmb" in raw else None
+    if tmb is not None and tmb > MAX_TMB_PER_MB:
+        raise InputError(f"{raw['tmb']!r} is out of range", key="patient.tmb", expected=f"at most {MAX_TMB_PER_MB:g} /Mb")
     if "lesions" not in raw and need_lesions:
         _missing("patient.lesions", "a list of lesions with id, site and diameter or volume")
     lesions_raw = as_list(raw.get("lesions", []), "patient.lesions", "a list of lesions")
+    if len(lesions_raw) > MAX_LESIONS:
+        raise InputError(f"{len(lesions_raw)} lesions", key="patient.lesions", expected=f"at most {MAX_LESIONS} lesions")
     if need_lesions and not lesions_raw:
         raise InputError("the lesion list is empty", key="patient.lesions", expected="at least one lesion")
     lesions, seen = [], set()
@@ -240,8 +275,6 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
             raise InputError(f"duplicate lesion id {lesion.id!r}", key=f"patient.lesions[{k}].id", expected="unique lesion ids")
         seen.add(lesion.id)
         lesions.append(lesion)
-    if len(lesions) > 64:
-        raise InputError(f"{len(lesions)} lesions", key="patient.lesions", expected="at most 64 lesions")
     return Patient(lesions=tuple(lesions), alc_per_ul=alc, weight_kg=weight, bsa_m2=bsa, pdl1_tps=pdl1, tmb_per_mb=tmb)
 
 
@@ -266,8 +299,13 @@ def _lesion(raw: Any, key: str, species: str, shared) -> Lesion:
         diameter = (6.0 * volume / math.pi) ** (1.0 / 3.0)
     max_d = shared["max_lesion_diameter"].to("mm")
     max_v = shared["max_lesion_volume"].to("mm**3")
-    if diameter > max_d or volume > max_v:
-        which = "diameter" if "diameter" in raw else "volume"
+    which = "diameter" if "diameter" in raw else "volume"
+    if diameter < MIN_LESION_DIAMETER_MM:
+        raise InputError(f"{raw[which]!r} is below the smallest lesion", key=f"{key}.{which}",
+                         expected=f"a diameter of at least {MIN_LESION_DIAMETER_MM:g} mm")
+    # The limit of the given quantity decides: the two limits are rounded, so a lesion at the stated
+    # diameter limit can be a hair above the stated volume limit (300 mm is 1.41372e7 mm^3 > 1.4137e7).
+    if (diameter > max_d * (1 + 1e-9)) if which == "diameter" else (volume > max_v * (1 + 1e-9)):
         raise InputError(
             f"{raw[which]!r} is beyond the {species} size limit", key=f"{key}.{which}",
             expected=f"a diameter up to {max_d:g} mm (volume up to {max_v:g} mm^3)",
@@ -356,6 +394,9 @@ def _rt_block(raw: Any, key: str, patient: Patient, species: str, simulation: Si
         raise InputError(f"{raw['dose']!r} per fraction is refused", key=f"{key}.dose", expected=f"at most {MAX_DOSE_PER_FRACTION_GY:g} Gy per fraction")
     fractions = as_int(raw["fractions"], f"{key}.fractions", 1, MAX_FRACTIONS) if "fractions" in raw else None
     days = _rt_days(raw, key, fractions)
+    if not days[-1] <= MAX_EVENT_DAY:  # also catches inf (an interval of 1e308 days)
+        raise InputError(f"the last fraction falls on day {days[-1]:g}", key=f"{key}.interval",
+                         expected=f"fractions within day {MAX_EVENT_DAY:g}")
     if days[0] > simulation.duration_days:
         raise InputError(f"radiotherapy starts on day {days[0]:g}, after the end of the simulation", key=f"{key}.start", expected=f"a start no later than day {simulation.duration_days:g}")
     site, lesion_ids, targets = None, (), ()
@@ -373,7 +414,13 @@ def _rt_block(raw: Any, key: str, patient: Patient, species: str, simulation: Si
         site = choice(raw["site"], vocab.SITES[species], f"{key}.site", f"{species} site")
     coverage = as_fraction(raw["coverage"], f"{key}.coverage", allow_zero=False) if "coverage" in raw else 1.0
     field = positive_quantity(raw["field_size"], "volume", f"{key}.field_size") / 1000.0 if "field_size" in raw else None
+    if field is not None and field > MAX_FIELD_SIZE_CM3:
+        raise InputError(f"{raw['field_size']!r} is larger than a body", key=f"{key}.field_size",
+                         expected=f"at most {MAX_FIELD_SIZE_CM3:g} cm^3")
     beam_on = positive_quantity(raw["beam_on_time"], "time", f"{key}.beam_on_time") * 1440.0 if "beam_on_time" in raw else None
+    if beam_on is not None and beam_on > MAX_BEAM_ON_TIME_MIN:
+        raise InputError(f"{raw['beam_on_time']!r} is too long", key=f"{key}.beam_on_time",
+                         expected=f"at most {MAX_BEAM_ON_TIME_MIN:g} min per fraction")
     modality = choice(raw.get("modality", "photon"), vocab.MODALITIES, f"{key}.modality", "modality")
     nodes = as_bool(raw.get("nodes", False), f"{key}.nodes")
     return RadiotherapyBlock(
@@ -439,6 +486,9 @@ def _drug(raw: Any, key: str, species: str, simulation: Simulation) -> DrugRegim
     every = None
     if "every" in raw:
         every = positive_quantity(raw["every"], "time", f"{key}.every")
+        if every < MIN_DOSING_INTERVAL_DAYS:
+            raise InputError(f"{raw['every']!r} is too short", key=f"{key}.every",
+                             expected=f"at least {MIN_DOSING_INTERVAL_DAYS * 24:g} hour between doses")
     elif count != 1:
         raise InputError("required key 'every' is missing", key=f"{key}.every", expected="a dosing interval such as '3 weeks' (or count: 1)")
     until_progression = False
@@ -454,6 +504,9 @@ def _drug(raw: Any, key: str, species: str, simulation: Simulation) -> DrugRegim
         days = tuple(start + k * (every or 0.0) for k in range(count))
     else:
         n = int(math.floor((min(last, simulation.duration_days) - start) / every + 1e-9)) + 1
+        if n > MAX_DOSES_PER_REGIMEN:
+            raise InputError(f"{n} doses", key=f"{key}.every",
+                             expected=f"at most {MAX_DOSES_PER_REGIMEN} doses per regimen (a longer interval or an earlier 'until')")
         days = tuple(start + k * every for k in range(n))
     days = tuple(d for d in days if d <= simulation.duration_days)
     return DrugRegimen(agent=agent, dose=dose, days=days, until_progression=until_progression)

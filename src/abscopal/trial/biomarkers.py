@@ -69,11 +69,17 @@ def logistic_per_sd(x, y) -> dict:
     if not np.all(np.isfinite(beta)) or abs(beta[1]) > 10.0:
         # quasi-complete separation (e.g. a binary covariate with no responder in one group): no finite estimate
         return {"odds_ratio_per_sd": None, "ci_low": None, "ci_high": None, "p": None, "note": "separation"}
-    cov = np.linalg.inv(hessian)
-    se = math.sqrt(cov[1, 1])
+    try:
+        cov = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError:  # a singular information matrix: no finite estimate
+        return {"odds_ratio_per_sd": None, "ci_low": None, "ci_high": None, "p": None, "note": "separation"}
+    se = math.sqrt(cov[1, 1]) if cov[1, 1] >= 0 else math.nan
     z = stats.norm.ppf(0.975)
-    return {"odds_ratio_per_sd": math.exp(beta[1]), "ci_low": math.exp(beta[1] - z * se),
-            "ci_high": math.exp(beta[1] + z * se), "p": float(2 * stats.norm.sf(abs(beta[1] / se)))}
+    low, high = beta[1] - z * se, beta[1] + z * se
+    if not (math.isfinite(se) and abs(low) < 700 and abs(high) < 700):  # exp would overflow: no usable interval
+        return {"odds_ratio_per_sd": None, "ci_low": None, "ci_high": None, "p": None, "note": "separation"}
+    return {"odds_ratio_per_sd": math.exp(beta[1]), "ci_low": math.exp(low),
+            "ci_high": math.exp(high), "p": float(2 * stats.norm.sf(abs(beta[1] / se)))}
 
 
 def biomarker_table(records: list[dict], outcome: str = "abscopal") -> list[dict]:

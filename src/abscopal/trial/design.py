@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import InputError
 from ..population import PopulationSpec, parse_population
 from ..scenario.fields import as_bool, as_mapping, as_str, check_keys, choice, positive_quantity
+from ..scenario.limits import MIN_ASSESSMENT_INTERVAL_DAYS
 from ..scenario.load import TOP_KEYS, parse_scenario, read_document
 from ..scenario.model import Scenario
 from ..units import parse_day
@@ -75,6 +76,9 @@ def _endpoints(raw: Any, species: str, duration: float) -> Endpoints:
                              key="endpoints.response_at", expected=f"a day after {baseline:g} and up to {duration:g}")
     default = "8 weeks" if species == "human" else "3 days"
     assessments = positive_quantity(raw.get("assessments", default), "time", "endpoints.assessments")
+    if not MIN_ASSESSMENT_INTERVAL_DAYS <= assessments <= duration:
+        raise InputError(f"{raw.get('assessments')!r} is out of range", key="endpoints.assessments",
+                         expected=f"a scan interval from {MIN_ASSESSMENT_INTERVAL_DAYS:g} day to the simulation's {duration:g} days")
     definition = choice(raw.get("abscopal_definition", "golden2015"), DEFINITIONS, "endpoints.abscopal_definition", "abscopal definition")
     confirm = as_bool(raw.get("confirm", False), "endpoints.confirm")
     volume_at = None

@@ -190,7 +190,8 @@ def logrank_p(durations_a, events_a, durations_b, events_b) -> float | None:
 
 def hazard_ratio(durations_a, events_a, durations_b, events_b, confidence: float = CONFIDENCE) -> dict:
     """Cox PH hazard ratio of arm b relative to arm a (below 1: b does better) with its Wald interval:
-    M. Null when an arm is empty or has no event (the estimate is then 0 or infinite)."""
+    M. Null when an arm is empty or has no event (the estimate is then 0 or infinite), and when the
+    interval is unbounded (a separated fit, whose bounds overflow)."""
     import pandas as pd
     from lifelines import CoxPHFitter
 
@@ -209,15 +210,16 @@ def hazard_ratio(durations_a, events_a, durations_b, events_b, confidence: float
     beta = float(cph.params_["arm"])
     se = float(cph.standard_errors_["arm"])
     z = _z(confidence)
-    return {"value": _exp(beta), "ci_low": _exp(beta - z * se), "ci_high": _exp(beta + z * se)}
+    out = {"value": _num(_exp(beta)), "ci_low": _num(_exp(beta - z * se)), "ci_high": _num(_exp(beta + z * se))}
+    return out if None not in out.values() else _none_m()  # an unbounded interval (separated fit): no usable estimate
 
 
-def _exp(x: float) -> float | None:
-    """exp(x), or None where it is not a finite number (a near-separated Cox fit: an unbounded interval)."""
+def _exp(x: float) -> float:
+    """exp that gives inf (reported as null) instead of raising OverflowError for a near-separated fit."""
     try:
-        return _num(math.exp(x))
-    except (OverflowError, ValueError):
-        return None
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
 
 
 paired_difference = paired_rate_difference
