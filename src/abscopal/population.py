@@ -67,8 +67,9 @@ def population_values(species: str) -> Mapping[str, float]:
 def parse_population(raw: Mapping | None, species: str, *, size: int | None = None, seed: int | None = None) -> PopulationSpec:
     raw = as_mapping(raw or {}, "population")
     check_keys(raw, POPULATION_KEYS, "population")
-    n = size if size is not None else as_int(raw.get("size", 100), "population.size", 1, 10_000_000)
-    s = seed if seed is not None else as_int(raw.get("seed", 0), "population.seed", 0)
+    # an override (--size, --seed, the Python API) meets the same bounds as the file's value
+    n = as_int(size, "--size", 1, 10_000_000) if size is not None else as_int(raw.get("size", 100), "population.size", 1, 10_000_000)
+    s = as_int(seed, "--seed", 0) if seed is not None else as_int(raw.get("seed", 0), "population.seed", 0)
     count = sites = mix = None
     if "lesions" in raw:
         les = as_mapping(raw["lesions"], "population.lesions")
