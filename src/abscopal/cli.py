@@ -546,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
                  examples=("abscopal dose '8 Gy x 3'", "abscopal dose '3 x 8 Gy' --alpha-beta '3 Gy'",
                            "abscopal dose '60 Gy / 30'", "abscopal dose '20 Gy'",
                            "abscopal dose '2 Gy x 25 + 2 Gy x 5' --json -"))
-    p.add_argument("scheme", help="the scheme: '8 Gy x 3', '3 x 8 Gy', '3x8Gy', '60 Gy / 30' (total / fractions), "
+    p.add_argument("scheme", help="the scheme, e.g. '8 Gy x 3', '3 x 8 Gy', '3x8Gy', '60 Gy / 30' (total / fractions), "
                    "'20 Gy' (one fraction), or a sum of terms joined by '+'")
     p.add_argument("--alpha-beta", default="10 Gy", help="alpha/beta ratio of the tissue (default '10 Gy'; "
                    "about '3 Gy' for late-responding tissue)")

@@ -29,8 +29,8 @@ class ProgressBar:
 
         if self._bar is None:
             self._bar = tqdm(total=max(total, 1), file=self.stream, disable=None, leave=True, dynamic_ncols=False,
-                             bar_format="[{bar:%d}] {n}/{total} subjects x %d arms  {elapsed}<{remaining}"
-                                        % (self.width, self.total_arms), ascii=".#", mininterval=0.2)
+                             bar_format=f"[{{bar:{self.width}}}] {{n}}/{{total}} subjects x {self.total_arms} arms  "
+                                        "{elapsed}<{remaining}", ascii=".#", mininterval=0.2)
         self._bar.update(done - self._bar.n)
         if done >= total:
             self._bar.close()
