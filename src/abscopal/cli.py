@@ -242,14 +242,10 @@ def _write_csv(data: dict, path: Path) -> None:
 
 
 def _run_trial_like(args, *, cohort: bool) -> int:
-    from .simulate import __version__
-    from .trial.analysis import trial_summary
-    from .trial.biomarkers import biomarker_table
+    from .trial.api import complete, summarise
     from .trial.design import load_trial
     from .trial.report import ProgressBar, summary_text, write_outputs
     from .trial.run import run_trial
-    from .trial.store import column
-    from .vocabulary import NOTICE
 
     try:
         design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
@@ -264,22 +260,10 @@ def _run_trial_like(args, *, cohort: bool) -> int:
                     chunk_size=args.chunk_size, scheduler=args.scheduler)
     if run.chunks_reused:
         print(f"resumed: {run.chunks_reused} finished chunk(s) reused from {run.out}", file=sys.stderr)
-    result = trial_summary(run, power=getattr(args, "power", False), power_n=getattr(args, "power_n", None))
-    if cohort:
-        result["schema"] = "abscopal.trial/1"
+    result = summarise(run, cohort=cohort, power=getattr(args, "power", False), power_n=getattr(args, "power_n", None))
     if ensemble is not None:
         result = _trial_draws(args, cohort, run, result, ensemble, workers)
-    from .parameters import load_parameter_set
-
-    first = design.arms[0][1]
-    pset = load_parameter_set(first.species, first.tumour)
-    result["provenance"] = {"version": __version__, "model": first.model, "parameter_set": f"{pset.name}@{pset.sha256[:12]}",
-                            "scenario_sha256": design.sha256, "seed": design.population.seed}
-    result["notice"] = NOTICE
-    records = run.records[design.arms[-1][0]]
-    biomarkers = biomarker_table(records) if any(v is not None for v in column(records, "abscopal")) else []
-    if biomarkers:
-        result["biomarkers"] = {"arm": design.arms[-1][0], "outcome": "abscopal", "rows": biomarkers}
+    biomarkers = complete(result, run)  # provenance, notice, biomarkers: shared with the Python API
     stream = sys.stderr if args.json == "-" else sys.stdout
     print(summary_text(result), file=stream)
     _write_json(result, args.json)
