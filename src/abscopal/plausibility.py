@@ -63,8 +63,8 @@ SIZE_REASON = {
     "human": "clinical-practice assumption: lesions over 20 cm are exceptional; check the unit (mm, cm)",
     "mouse": "laboratory-practice assumption: the usual humane end point is a tumour of 1.5-2 cm^3",
 }
-DOSE_PER_FRACTION_REASON = ("clinical-practice assumption: single-fraction radiosurgery and SBRT rarely exceed "
-                            "24-34 Gy, and the LQ model is untested there")
+DOSE_PER_FRACTION_REASON = ("clinical-practice assumption: single fractions above 30 Gy are rare even in "
+                            "radiosurgery and SBRT, and the LQ model is untested there")
 
 
 @dataclass(frozen=True)

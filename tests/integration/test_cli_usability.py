@@ -230,3 +230,15 @@ def test_every_threshold_states_its_source():
         assert entry.agent in agent_keys(entry.species), entry
         assert entry.amount > 0 and entry.basis in ("mg", "mg/kg", "mg/m2", "IU", "IU/kg", "IU/m2")
         assert "label" in entry.source or "assumption" in entry.source or "phase I" in entry.source, entry
+
+
+def test_trial_warnings_name_the_arm_and_shared_ones_print_once(capsys, tmp_path):
+    doc = human_base(population={"size": 3, "seed": 1}, simulation={"duration": "14 days"}, arms={
+        "a": {"drugs": [{"agent": "ipilimumab", "dose": "3000 mg/kg", "every": "3 weeks", "start": "day 0", "count": 1}]},
+        "b": {"radiotherapy": [{"lesions": ["lung1"], "dose": "35 Gy", "fractions": 1, "start": "day 0"}]}})
+    doc["patient"]["lesions"][0]["diameter"] = "250 mm"
+    code, _, err = _run(capsys, "trial", _write(tmp_path, doc), "--json", str(tmp_path / "r.json"), "--workers", "1")
+    assert code == 0, err
+    warnings = [line.split(": ", 1)[1] for line in err.splitlines() if ": warning: " in line]
+    assert [w.split(":")[0] for w in warnings] == ["patient.lesions[0].diameter", "arms.a.drugs[0].dose",
+                                                   "arms.b.radiotherapy[0].dose"], err
