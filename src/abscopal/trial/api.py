@@ -33,12 +33,12 @@ def load_trial(path: str | Path, *, size: int | None = None, seed: int | None = 
 
 
 def _has_arms(path: str | Path) -> bool:
-    """Whether the file's top level has an ``arms`` key (read as text: the loader does the real validation)."""
-    try:
-        text = Path(path).read_text()
-    except OSError:
-        return False  # the loader reports the unreadable file
-    return any(line.startswith("arms:") for line in text.splitlines())
+    """Whether the document's top level has an ``arms`` key (read with the loader's reader, so a missing or
+    malformed file is its usual one-line input error)."""
+    from ..scenario.load import read_document
+
+    data, _ = read_document(path)
+    return isinstance(data, dict) and "arms" in data
 
 
 def summarise(run: TrialRun, *, cohort: bool, power: bool = False, power_n: int | None = None) -> dict:
