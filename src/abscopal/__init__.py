@@ -7,3 +7,18 @@ from .simulate import Result as Result
 from .simulate import __version__ as __version__
 from .simulate import simulate as simulate
 from .simulate import simulate_many as simulate_many
+
+# Cohorts and trials (abscopal.trial.api), imported on first use: `import abscopal` stays light for one simulation.
+_TRIAL_API = ("load_trial", "run_trial", "run_cohort", "TrialResult")
+
+
+def __getattr__(name: str):
+    if name in _TRIAL_API:
+        from .trial import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'abscopal' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_TRIAL_API))

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 from .errors import AbscopalError, InputError
@@ -29,17 +30,101 @@ def _write_json(data: dict, target: str | None) -> None:
         Path(target).write_text(text + "\n")
 
 
+COMMAND_LINE = "<command line>"
+
+# Output options and what they name: checked before any work starts, so that a wrong path never costs a run.
+# An option a command does not have is skipped (getattr), so a new output option needs only a line here.
+OUTPUT_OPTIONS = {"out": "folder", "json": "file", "docs": "folder", "report": "file"}
+OUTPUT_OPTIONS_BY_COMMAND = {"sbml": {"out": "file"}}
+
+
+def _check_output(path: str, option: str, kind: str) -> None:
+    """Refuse a path that cannot be written (exit status 2, one line): a folder that is a file or the reverse,
+    a path under a file, or a folder without write permission."""
+    if kind == "file" and path == "-":
+        return
+    where = Path(path)
+
+    def refuse(problem: str, expected: str) -> None:
+        raise InputError(problem, key=f"--{option}", file=COMMAND_LINE, expected=expected)
+
+    expected = "a folder that exists or can be created" if kind == "folder" else "a file path in a writable folder"
+    if where.exists():
+        if kind == "folder" and not where.is_dir():
+            refuse(f"{path} is a file, not a folder", expected)
+        if kind == "file" and where.is_dir():
+            refuse(f"{path} is a folder, not a file", expected)
+        if not os.access(where, os.W_OK):
+            refuse(f"{path} is not writable", expected)
+        return
+    parent = where.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        refuse(f"{path} cannot be created: {parent} is a file", expected)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        refuse(f"{path} cannot be created: {parent} is not writable", expected)
+
+
+def check_outputs(args) -> None:
+    """Every output path of the command, checked before anything is read or simulated."""
+    kinds = OUTPUT_OPTIONS_BY_COMMAND.get(args.command, OUTPUT_OPTIONS)
+    for option, kind in kinds.items():
+        path = getattr(args, option, None)
+        if path is not None:
+            _check_output(str(path), option, kind)
+
+
+def _wrong_command(exc: InputError, args) -> InputError:
+    """A trial file given to simulate or cohort, or a scenario given to trial: say which command reads it."""
+    trial_given = exc.key == "arms" and exc.problem.startswith("unknown key")
+    scenario_given = args.command == "trial" and (  # a scenario's treatment keys sit at the top, a trial's in arms
+        (exc.key == "arms" and exc.problem.startswith("required key"))
+        or (exc.key in ("radiotherapy", "drugs") and exc.problem.startswith("unknown key")))
+    if trial_given:
+        return InputError(f"this is a trial file (it has arms), which `abscopal {args.command}` does not read",
+                          key="arms", file=exc.file or args.file, expected=f"`abscopal trial {args.file}`")
+    if scenario_given:
+        return InputError("this is a scenario without arms, which `abscopal trial` does not read", key="arms",
+                          file=exc.file or args.file,
+                          expected=f"`abscopal simulate {args.file}` (one subject) or `abscopal cohort {args.file}` "
+                                   "(a population), or an arms block")
+    return exc
+
+
+def _load_scenario(args):
+    from .scenario.load import load_scenario
+
+    try:
+        return load_scenario(args.file)
+    except InputError as exc:
+        raise _wrong_command(exc, args) from None
+
+
+def _warn(scenarios, file: str) -> None:
+    """Warnings for valid but implausible input (abscopal.plausibility) on standard error; the run goes on.
+
+    ``scenarios``: (key prefix, scenario) pairs; a warning shared by every arm of a trial is printed once."""
+    from .plausibility import scenario_warnings
+
+    found = [(prefix, w) for prefix, scenario in scenarios for w in scenario_warnings(scenario)]
+    shared = {(w.key, w.message) for _, w in found if sum((w.key, w.message) == (v.key, v.message) for _, v in found)
+              == len(scenarios)}
+    printed = set()
+    for prefix, w in found:
+        line = w.line(file) if (w.key, w.message) in shared else f"{file}: {prefix}{w.key}: warning: {w.message}"
+        if line not in printed:
+            printed.add(line)
+            print(line, file=sys.stderr)
+
+
 def cmd_simulate(args) -> int:
-    from .scenario.load import WARN_DOSE_PER_FRACTION_GY, load_scenario
     from .simulate import simulate
 
-    scenario = load_scenario(args.file)
+    scenario = _load_scenario(args)
     if not scenario.patient.lesions:
         raise InputError("no lesions to simulate", key="patient.lesions", expected="explicit lesions (use `abscopal cohort` for a population)", file=args.file)
-    for k, block in enumerate(scenario.radiotherapy):
-        if block.dose_per_fraction_gy > WARN_DOSE_PER_FRACTION_GY:
-            print(f"{args.file}: radiotherapy[{k}].dose: warning: {block.dose_per_fraction_gy:g} Gy per fraction is above "
-                  f"{WARN_DOSE_PER_FRACTION_GY:g} Gy, beyond the usual range of the LQ model", file=sys.stderr)
+    _warn([("", scenario)], args.file)
     ensemble = _ensemble_for(args, scenario.species, scenario.model)  # checked before any solve
     result = simulate(scenario)
     data = result.to_dict()
@@ -161,15 +246,16 @@ def _write_csv(data: dict, path: Path) -> None:
 
 
 def _run_trial_like(args, *, cohort: bool) -> int:
-    from .simulate import __version__
-    from .trial.analysis import trial_summary
-    from .trial.biomarkers import trial_biomarkers
+    from .trial.api import complete, summarise
     from .trial.design import load_trial
     from .trial.report import ProgressBar, summary_text, write_outputs
     from .trial.run import run_trial
-    from .vocabulary import NOTICE
 
-    design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
+    try:
+        design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
+    except InputError as exc:
+        raise _wrong_command(exc, args) from None
+    _warn([(f"arms.{name}." if not cohort else "", scenario) for name, scenario in design.arms], args.file)
     ensemble = _ensemble_for(args, design.species, design.arms[0][1].model)
     workers = args.workers if args.workers else min(2, os.cpu_count() or 1)
     if args.chunk_size is not None and args.chunk_size < 1:
@@ -178,21 +264,10 @@ def _run_trial_like(args, *, cohort: bool) -> int:
                     chunk_size=args.chunk_size, scheduler=args.scheduler)
     if run.chunks_reused:
         print(f"resumed: {run.chunks_reused} finished chunk(s) reused from {run.out}", file=sys.stderr)
-    result = trial_summary(run, power=getattr(args, "power", False), power_n=getattr(args, "power_n", None))
-    if cohort:
-        result["schema"] = "abscopal.trial/1"
+    result = summarise(run, cohort=cohort, power=getattr(args, "power", False), power_n=getattr(args, "power_n", None))
     if ensemble is not None:
         result = _trial_draws(args, cohort, run, result, ensemble, workers)
-    from .parameters import load_parameter_set
-
-    first = design.arms[0][1]
-    pset = load_parameter_set(first.species, first.tumour)
-    result["provenance"] = {"version": __version__, "model": first.model, "parameter_set": f"{pset.name}@{pset.sha256[:12]}",
-                            "scenario_sha256": design.sha256, "seed": design.population.seed}
-    result["notice"] = NOTICE
-    biomarkers = trial_biomarkers(run)  # every arm with an abscopal outcome, named, and the arm-by-biomarker interaction
-    if biomarkers:
-        result["biomarkers"] = biomarkers
+    biomarkers = complete(result, run)  # provenance, notice, biomarkers: shared with the Python API
     stream = sys.stderr if args.json == "-" else sys.stdout
     print(summary_text(result), file=stream)
     _write_json(result, args.json)
@@ -256,10 +331,13 @@ def cmd_dose(args) -> int:
     from .radiobiology import bed, eqd2, parse_scheme
     from .units import to_canonical
 
-    terms = parse_scheme(args.scheme)
-    ab = to_canonical(args.alpha_beta, "absorbed_dose", key="--alpha-beta")
+    try:
+        terms = parse_scheme(args.scheme)
+        ab = to_canonical(args.alpha_beta, "absorbed_dose", key="--alpha-beta")
+    except InputError as exc:
+        raise exc.with_file(COMMAND_LINE) from None
     if ab <= 0:
-        raise InputError(f"{args.alpha_beta!r} must be above zero", key="--alpha-beta", expected="e.g. '10 Gy'", file="<command line>")
+        raise InputError(f"{args.alpha_beta!r} must be above zero", key="--alpha-beta", expected="e.g. '10 Gy'", file=COMMAND_LINE)
     total = sum(d * n for d, n in terms)
     total_bed = sum(bed(d, n, ab) for d, n in terms)
     total_eqd2 = sum(eqd2(d, n, ab) for d, n in terms)
@@ -311,9 +389,8 @@ def cmd_parameters(args) -> int:
 
 def cmd_sbml(args) -> int:
     from .sbml import scenario_sbml
-    from .scenario.load import load_scenario
 
-    scenario = load_scenario(args.file)
+    scenario = _load_scenario(args)
     if scenario.model != "abscopal":
         raise InputError(f"SBML export covers the flagship model, not {scenario.model!r}", key="model",
                          expected="abscopal (the default), or no model key", file=args.file)
@@ -330,7 +407,16 @@ def cmd_sbml(args) -> int:
 
 def cmd_describe(args) -> int:
     from .model.describe import describe
+    from .parameters import tumour_keys
 
+    if args.tumour not in tumour_keys(args.species):
+        other = next((sp for sp in ("human", "mouse") if sp != args.species and args.tumour in tumour_keys(sp)), None)
+        if other is not None:
+            raise InputError(f"{args.tumour!r} is a {other} tumour, not a {args.species} one", key="--tumour",
+                             file=COMMAND_LINE, expected=f"--species {other} --tumour {args.tumour}")
+        from .errors import unknown_name
+
+        raise unknown_name(f"{args.species} tumour", args.tumour, tumour_keys(args.species), "--tumour").with_file(COMMAND_LINE)
     describe(args.species, args.tumour)
     return EXIT_OK
 
@@ -346,21 +432,74 @@ def _uncertainty_option(p) -> None:
                    "(ensemble folder: $ABSCOPAL_POSTERIOR_DIR, default the package's parameters/posterior)")
 
 
+def _version() -> str:
+    """The installed distribution's version; the package's own when it runs from a source tree (PYTHONPATH=src)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("abscopal")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
+def _command(sub, name: str, *, summary: str, description: str, examples: tuple[str, ...]) -> argparse.ArgumentParser:
+    """A subcommand whose --help shows a description and worked examples (kept as data beside each command)."""
+    epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples)
+    return sub.add_parser(name, help=summary, description=textwrap.fill(description, 100), epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+_FILE_HELP = {
+    "simulate": "scenario file (YAML) of one subject with explicit lesions, e.g. examples/nsclc_sbrt_pembrolizumab.yaml",
+    "cohort": "scenario file (YAML) with a population block, e.g. examples/cohort_nsclc_sbrt_pembrolizumab.yaml",
+    "trial": "trial file (YAML) with arms, e.g. examples/trial_nsclc_sbrt_pembrolizumab.yaml",
+    "sbml": "scenario file (YAML) of one subject, e.g. examples/nsclc_sbrt_pembrolizumab.yaml",
+}
+_TRIAL_LIKE = {
+    "cohort": dict(
+        summary="a scenario with a population block: a virtual cohort",
+        description="Simulate a virtual cohort: the scenario's treatment in every subject drawn from its population "
+                    "block (lesions, sites, ALC, PD-L1, TMB...). Prints response rates, survival medians and "
+                    "biomarkers; --out also writes the per-subject table (Parquet) and figures.",
+        examples=("abscopal cohort examples/cohort_nsclc_sbrt_pembrolizumab.yaml --size 200",
+                  "abscopal cohort examples/cohort_nsclc_sbrt_pembrolizumab.yaml --size 1000 --out results/cohort",
+                  "abscopal cohort examples/cohort_nsclc_sbrt_pembrolizumab.yaml --json - > cohort.json")),
+    "trial": dict(
+        summary="a trial: arms on the same virtual subjects",
+        description="Run a virtual trial: every arm on the same virtual subjects, with response rates (Wilson "
+                    "intervals), Kaplan-Meier medians, hazard ratios, log-rank and Fisher tests between arms.",
+        examples=("abscopal trial examples/trial_nsclc_sbrt_pembrolizumab.yaml --size 100",
+                  "abscopal trial examples/trial_mouse_tsa_four_arms.yaml --out results/tsa",
+                  "abscopal trial examples/trial_nsclc_sbrt_pembrolizumab.yaml --power --power-n 60")),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="abscopal", description="In-silico radioimmunotherapy (research use only).")
+    parser = _Parser(prog="abscopal", description="In-silico radioimmunotherapy (research use only).",
+                     epilog="examples:\n  abscopal simulate examples/nsclc_sbrt_pembrolizumab.yaml --out results/nsclc\n"
+                            "  abscopal dose '3 x 8 Gy'\n  abscopal simulate --help   (help of one command)",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"abscopal {_version()}",
+                        help="print the version and exit")
     parser.add_argument("--verbose", action="store_true", help="show tracebacks of unexpected errors")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    p = sub.add_parser("simulate", help="simulate one scenario")
-    p.add_argument("file")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+    p = _command(sub, "simulate", summary="simulate one scenario",
+                 description="Simulate one subject (patient or mouse) with explicit lesions: lesion volumes, RECIST "
+                             "1.1 in and out of field, the abscopal response, ALC and drug levels over time.",
+                 examples=("abscopal simulate examples/nsclc_sbrt_pembrolizumab.yaml",
+                           "abscopal simulate examples/mouse_tsa_bilateral_3x8_anti_ctla4.yaml --out results/tsa",
+                           "abscopal simulate examples/melanoma_3x8_ipilimumab.yaml --json - > result.json"))
+    p.add_argument("file", help=_FILE_HELP["simulate"])
     p.add_argument("--out", help="folder for figures, time-course CSV and result.json")
     p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
     _report_option(p)
     _uncertainty_option(p)
     p.set_defaults(func=cmd_simulate)
-    for name, func, text in (("cohort", cmd_cohort, "a scenario with a population block: a virtual cohort"),
-                             ("trial", cmd_trial, "a trial: arms on the same virtual subjects")):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("file")
+    for name, func in (("cohort", cmd_cohort), ("trial", cmd_trial)):
+        p = _command(sub, name, **_TRIAL_LIKE[name])
+        p.add_argument("file", help=_FILE_HELP[name])
         p.add_argument("--size", type=int, help="number of subjects (overrides population.size)")
         p.add_argument("--seed", type=int, help="population seed (overrides population.seed)")
         p.add_argument("--out", help="folder for the per-subject table (Parquet), figures and result.json")
@@ -376,8 +515,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--power", action="store_true", help="add power by resampling independent groups")
             p.add_argument("--power-n", type=int, help="subjects per arm for --power (default: the population size)")
         p.set_defaults(func=func)
-    p = sub.add_parser("validate", help="the literature validation suite: one row per published target")
-    p.add_argument("ids", nargs="*", metavar="ID")
+    p = _command(sub, "validate", summary="the literature validation suite: one row per published target",
+                 description="Score the model against published results (one row per target, simulated vs published). "
+                             "A full run takes long; --lint only checks the target files.",
+                 examples=("abscopal validate --lint", "abscopal validate --fast",
+                           "abscopal validate aboudaram2017_melanoma_antipd1_concurrent_rt",
+                           "abscopal validate --seeds 10 --cache .validation-cache"))
+    p.add_argument("ids", nargs="*", metavar="ID", help="targets to run (default: all), e.g. "
+                   "aboudaram2017_melanoma_antipd1_concurrent_rt (a target file's name without .yaml; docs/validation.md lists "
+                   "them all)")
     p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
     p.add_argument("--fast", action="store_true", help="only the fast subset (the one CI runs)")
     p.add_argument("--seeds", type=int, default=1, help="score every check on N population seeds (the encoded seed, "
@@ -393,25 +539,48 @@ def build_parser() -> argparse.ArgumentParser:
                    "register) without running the model")
     p.add_argument("--docs", help="write DIR/validation.md and DIR/validation/*.png")
     p.set_defaults(func=cmd_validate)
-    p = sub.add_parser("dose", help="BED and EQD2 of a fractionation scheme, e.g. '8 Gy x 3'")
-    p.add_argument("scheme")
-    p.add_argument("--alpha-beta", default="10 Gy")
-    p.add_argument("--json")
+    p = _command(sub, "dose", summary="BED and EQD2 of a fractionation scheme, e.g. '8 Gy x 3'",
+                 description="Total dose, biologically effective dose (BED) and equivalent dose in 2-Gy fractions "
+                             "(EQD2) of a fractionation scheme, by the linear-quadratic model.",
+                 examples=("abscopal dose '8 Gy x 3'", "abscopal dose '3 x 8 Gy' --alpha-beta '3 Gy'",
+                           "abscopal dose '60 Gy / 30'", "abscopal dose '20 Gy'",
+                           "abscopal dose '2 Gy x 25 + 2 Gy x 5' --json -"))
+    p.add_argument("scheme", help="the scheme, e.g. '8 Gy x 3', '3 x 8 Gy', '3x8Gy', '60 Gy / 30' (total / fractions), "
+                   "'20 Gy' (one fraction), or a sum of terms joined by '+'")
+    p.add_argument("--alpha-beta", default="10 Gy", help="alpha/beta ratio of the tissue (default '10 Gy'; "
+                   "about '3 Gy' for late-responding tissue)")
+    p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
     p.set_defaults(func=cmd_dose)
-    p = sub.add_parser("agents", help="the drug library")
+    p = _command(sub, "agents", summary="the drug library",
+                 description="Every drug of the library, human and mouse, with target, route, half-life and typical "
+                             "regimen. The keys are the names a scenario's drugs[].agent accepts.",
+                 examples=("abscopal agents", "abscopal agents | grep mouse"))
     p.set_defaults(func=cmd_agents)
-    p = sub.add_parser("tumours", help="the tumour parameter sets")
+    p = _command(sub, "tumours", summary="the tumour parameter sets",
+                 description="Every tumour parameter set by species. The keys are the names a scenario's tumour "
+                             "accepts.",
+                 examples=("abscopal tumours",))
     p.set_defaults(func=cmd_tumours)
-    p = sub.add_parser("parameters", help="one tumour's parameters with units and sources")
-    p.add_argument("tumour")
+    p = _command(sub, "parameters", summary="one tumour's parameters with units and sources",
+                 description="Every model parameter of one tumour parameter set, with value, unit and source or "
+                             "stated assumption.",
+                 examples=("abscopal parameters nsclc", "abscopal parameters tsa"))
+    p.add_argument("tumour", help="a tumour key from 'abscopal tumours', e.g. nsclc (human) or tsa (mouse)")
     p.set_defaults(func=cmd_parameters)
-    p = sub.add_parser("sbml", help="the scenario's model, parameters and treatment events as SBML level 3")
-    p.add_argument("file")
+    p = _command(sub, "sbml", summary="the scenario's model, parameters and treatment events as SBML level 3",
+                 description="Export one subject's model, parameters and treatment events as SBML level 3 version 1 "
+                             "(loads in libRoadRunner and COPASI).",
+                 examples=("abscopal sbml examples/nsclc_sbrt_pembrolizumab.yaml --out model.xml",))
+    p.add_argument("file", help=_FILE_HELP["sbml"])
     p.add_argument("--out", required=True, help="path of the SBML file to write")
     p.set_defaults(func=cmd_sbml)
-    p = sub.add_parser("describe", help="the model's equations and parameters (Markdown; docs/model.md)")
-    p.add_argument("--species", default="human", choices=["human", "mouse"])
-    p.add_argument("--tumour", default="nsclc")
+    p = _command(sub, "describe", summary="the model's equations and parameters (Markdown; docs/model.md)",
+                 description="The model's equations, mechanism by mechanism, and the parameters of one tumour, as "
+                             "Markdown (this is how docs/model.md is written).",
+                 examples=("abscopal describe > model.md", "abscopal describe --species mouse --tumour tsa"))
+    p.add_argument("--species", default="human", choices=["human", "mouse"], help="species of the parameter set")
+    p.add_argument("--tumour", default="nsclc", help="a tumour key of that species from 'abscopal tumours' "
+                   "(default nsclc)")
     p.set_defaults(func=cmd_describe)
     return parser
 
@@ -421,6 +590,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.command_line = ["abscopal", *(sys.argv[1:] if argv is None else argv)]  # for --report's provenance
     try:
+        check_outputs(args)
         return args.func(args)
     except InputError as exc:
         print(exc.message, file=sys.stderr)

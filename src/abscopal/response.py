@@ -50,6 +50,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+
+def scan_indices(t: np.ndarray, every: float, until: float, baseline: float = 0.0, *,
+                 include_baseline: bool = False) -> list[int]:
+    """The scan schedule: indices into the output grid ``t`` of the scans every ``every`` days after ``baseline``
+    up to ``until`` (inclusive), each the output time nearest the scan day; the baseline scan itself too when asked.
+
+    One definition for the single-subject summary, the trial read-outs and the validation probes, so that
+    they can never disagree about which days were scanned."""
+    first = baseline if include_baseline else baseline + every
+    t = np.asarray(t, float)
+    return [int(np.argmin(np.abs(t - s))) for s in np.arange(first, until + 1e-9, every)]
+
+
 ORDER = {"CR": 0, "PR": 1, "SD": 2, "PD": 3}
 IORDER = {"iCR": 0, "iPR": 1, "iSD": 2, "iUPD": 3, "iCPD": 4}
 MIN_TARGET_MM = 10.0

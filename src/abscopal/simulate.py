@@ -226,7 +226,7 @@ def build_result(scenario: Scenario, subject: Subject, tr: SubjectTrajectory) ->
 
     # scans
     assessments = 3.0 if is_mouse else 56.0
-    scan_idx = [int(np.argmin(np.abs(t - s))) for s in np.arange(assessments, t[-1] + 1e-9, assessments)]
+    scan_idx = recist.scan_indices(t, assessments, t[-1])
     new_scan = None
     occult = [k for k, les in enumerate(subject.lesions) if les.occult or les.appears_day not in (None, 0.0)]
     for s_pos, ti in enumerate(scan_idx):

@@ -87,12 +87,34 @@ def parse_quantity(value: object, *, key: str = "") -> pint.Quantity:
             f"cannot read {value!r} as a quantity",
             key=key,
             expected="a number followed by a unit, e.g. '8 Gy', '200 mg', '3 weeks'",
+            suggestion=unit_hint(value),
         ) from None
     if not isinstance(quantity, pint.Quantity) or not math.isfinite(float(quantity.magnitude)):
         raise UnitError(f"{value!r} is not a finite number with a unit", key=key, expected="e.g. '8 Gy'")
     if quantity.dimensionless and value.strip() and re.fullmatch(r"[\s0-9.eE+-]+", value.strip()):
         raise UnitError(f"{value!r} has no unit", key=key, expected="a number followed by a unit")
     return quantity
+
+
+_SUPERSCRIPT = str.maketrans({"\u00b2": "^2", "\u00b3": "^3"})
+_BARE_POWER = re.compile(r"(?<![0-9.])([A-Za-z\u00b5\u03bc]+)([23])\b")  # m2, cm3 (a unit's power), not 1e2
+_CASE = {"gy": "Gy", "GY": "Gy", "cgy": "cGy", "iu": "IU", "miu": "MIU", "ul": "uL", "ml": "mL", "mb": "Mb"}
+
+
+def unit_hint(text: str) -> str | None:
+    """What the user probably meant by an unreadable quantity (``'3 mg/m2'`` -> ``'3 mg/m^2'``), or None.
+
+    Only the usual slips are tried: a power written without ``^`` or as a superscript, and the case of
+    Gy, IU, uL, mL and Mb; a rewrite is offered only when it reads."""
+    rewritten = _BARE_POWER.sub(r"\1^\2", text.translate(_SUPERSCRIPT))
+    rewritten = re.sub(r"[A-Za-z]+", lambda m: _CASE.get(m.group(0), m.group(0)), rewritten)
+    if rewritten == text or len(text) > 64:
+        return None
+    try:
+        quantity = ureg.Quantity(_clean(rewritten))
+    except Exception:  # not a slip we know: no hint
+        return None
+    return rewritten if isinstance(quantity, pint.Quantity) else None
 
 
 def to_canonical(value: object, kind: str, *, key: str = "") -> float:
@@ -109,7 +131,7 @@ def to_canonical(value: object, kind: str, *, key: str = "") -> float:
     try:
         quantity = parse_quantity(value, key=key)
     except UnitError as exc:
-        raise UnitError(exc.problem, key=key, expected=f"{description} (unit {unit})") from None
+        raise UnitError(exc.problem, key=key, expected=f"{description} (unit {unit})", suggestion=exc.suggestion) from None
     if quantity.dimensionality != ureg.parse_expression("1 " + unit if unit else "1").dimensionality:
         raise UnitError(
             f"{value!r} has the wrong dimension ({quantity.units:~})", key=key, expected=description

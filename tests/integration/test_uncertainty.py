@@ -97,7 +97,7 @@ def _all_intervals(arm):
 
 def test_trial_puts_an_interval_beside_every_summary_figure(trial):
     data, stderr = trial
-    assert "draw 1/3" in stderr and "subjects x 2 arms" in stderr
+    assert "draw 1/3" in stderr and "draw 3/3" in stderr
     widths = []
     for arm in data["arms"]:
         rates, medians = _all_intervals(arm)

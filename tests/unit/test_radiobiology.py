@@ -25,6 +25,16 @@ def test_parse_scheme_sums_terms():
     assert parse_scheme("8 Gy x 3 + 2 Gy x 5") == [(8.0, 3), (2.0, 5)]
 
 
+@pytest.mark.parametrize("text, terms", [("20 Gy", [(20.0, 1)]), ("3 x 8 Gy", [(8.0, 3)]), ("3x8Gy", [(8.0, 3)]),
+                                         ("8Gy x3", [(8.0, 3)]), ("60 Gy / 30", [(2.0, 30)]),
+                                         ("60 Gy in 30 fractions", [(2.0, 30)]), ("800 cGy x 3", [(8.0, 3)]),
+                                         ("3 x 8 Gy + 20 Gy", [(8.0, 3), (20.0, 1)])])
+def test_parse_scheme_reads_the_forms_clinics_write(text, terms):
+    got = parse_scheme(text)
+    assert [n for _, n in got] == [n for _, n in terms]
+    assert [d for d, _ in got] == pytest.approx([d for d, _ in terms])
+
+
 def test_dose_cli():
     out = subprocess.run([sys.executable, "-m", "abscopal", "dose", "8 Gy x 3", "--alpha-beta", "10 Gy", "--json", "-"],
                          capture_output=True, text=True, check=True)
@@ -33,5 +43,6 @@ def test_dose_cli():
 
 
 def test_dose_cli_bad_scheme_exit_2():
-    out = subprocess.run([sys.executable, "-m", "abscopal", "dose", "8 Gy"], capture_output=True, text=True)
+    # "8 Gy" alone is one fraction now; a scheme without a unit cannot say which number is the dose
+    out = subprocess.run([sys.executable, "-m", "abscopal", "dose", "3 x 8"], capture_output=True, text=True)
     assert out.returncode == 2 and "Traceback" not in out.stderr

@@ -29,6 +29,7 @@ import numpy as np
 from ..model import codegen
 
 KERNEL = Path(__file__).with_name("kernel.py")
+DOPRI = Path(__file__).with_name("dopri.py")  # the kernel reads its tableau from here: part of the cache key too
 
 
 def cache_dir() -> Path:
@@ -42,9 +43,9 @@ def cache_dir() -> Path:
 
 @functools.cache
 def kernel():
-    """The kernel module, loaded from a copy named by the hash of its source and of the model definition."""
+    """The kernel module, loaded from a copy named by the hash of its source, the tableau and the model definition."""
     source = KERNEL.read_text()
-    digest = hashlib.sha256((source + codegen.GENERATED.read_text()).encode()).hexdigest()[:16]
+    digest = hashlib.sha256((source + DOPRI.read_text() + codegen.GENERATED.read_text()).encode()).hexdigest()[:16]
     name = f"abscopal_kernel_{digest}"
     for folder in (cache_dir(), Path(tempfile.gettempdir()) / "abscopal-cache"):
         try:

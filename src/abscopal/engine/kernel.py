@@ -10,25 +10,21 @@ import math
 import numba as nb
 import numpy as np
 
+from abscopal.engine import dopri
 from abscopal.engine.dopri import STATUS_FAILED, STATUS_OK
 from abscopal.model import _generated as generated
 
 _rhs = nb.njit(cache=True, nogil=True)(generated.rhs_scalar)
 _event = nb.njit(cache=True, nogil=True)(generated.event_scalar)
 
-# Dormand-Prince 5(4) coefficients (dopri.py)
-_A21 = 1 / 5
-_A31, _A32 = 3 / 40, 9 / 40
-_A41, _A42, _A43 = 44 / 45, -56 / 15, 32 / 9
-_A51, _A52, _A53, _A54 = 19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729
-_A61, _A62, _A63, _A64, _A65 = 9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656
-_B1, _B3, _B4, _B5, _B6 = 35 / 384, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84
-_E1 = 35 / 384 - 5179 / 57600
-_E3 = 500 / 1113 - 7571 / 16695
-_E4 = 125 / 192 - 393 / 640
-_E5 = -2187 / 6784 + 92097 / 339200
-_E6 = 11 / 84 - 187 / 2100
-_E7 = -1 / 40
+# Dormand-Prince 5(4) coefficients: the one table is dopri.py's; numba freezes these module floats as constants
+_A21 = float(dopri.A[1][0])
+_A31, _A32 = (float(a) for a in dopri.A[2])
+_A41, _A42, _A43 = (float(a) for a in dopri.A[3])
+_A51, _A52, _A53, _A54 = (float(a) for a in dopri.A[4])
+_A61, _A62, _A63, _A64, _A65 = (float(a) for a in dopri.A[5])
+_B1, _B3, _B4, _B5, _B6 = (float(dopri.B5[i]) for i in (0, 2, 3, 4, 5))
+_E1, _E3, _E4, _E5, _E6, _E7 = (float(dopri.E[i]) for i in (0, 2, 3, 4, 5, 6))
 
 
 @nb.njit(cache=True, nogil=True)

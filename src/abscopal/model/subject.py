@@ -15,6 +15,7 @@ from ..parameters.store import load_sites
 from ..scenario.model import DrugRegimen, Scenario
 from . import host as host_mod
 from .declarations import parameter_declarations, site_declarations
+from .equations import MECHANISM_FLAGS
 from .lymphocytes import fraction_effect, lymphocyte_survival
 from .occult import draw_occult
 
@@ -133,9 +134,7 @@ def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject
     if patient.tmb_per_mb is not None:
         values["antigenicity"] *= (max(patient.tmb_per_mb, 1e-3) / values["tmb"]) ** values["tmb_exponent"]
     switches = dict(scenario.mechanisms)  # what Scenario.mechanism_on reads, once rather than per mechanism
-    mechanisms = {name: switches.get(name, True) for name in
-                  ("immunogenic_death", "interferon", "trex1", "priming", "ctla4", "trafficking", "pd1_axis",
-                   "suppression", "lymphocyte_kill", "occult_lesions")}
+    mechanisms = {name: switches.get(name, True) for name in MECHANISM_FLAGS}
     irradiated = scenario.irradiated_ids
     lesions = [
         LesionSpec(id=les.id, site=les.site, volume_mm3=les.volume_mm3, appears_day=les.appears_day,

@@ -12,19 +12,29 @@ from .store import column
 
 
 class ProgressBar:
-    """A one-line progress bar on standard error (subjects done / total)."""
+    """A one-line progress bar on standard error (subjects done / total), drawn by tqdm.
+
+    Called as ``progress(done, total)`` by run_trial after every chunk. It draws only on a terminal: piped or
+    redirected output (logs, CI, tests) stays free of carriage-return lines, as tqdm does with ``disable=None``.
+    """
 
     def __init__(self, total_arms: int, stream=None, width: int = 30):
         self.stream = stream or sys.stderr
         self.width = width
         self.total_arms = total_arms
+        self._bar = None
 
     def __call__(self, done: int, total: int) -> None:
-        filled = int(self.width * done / max(total, 1))
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} subjects x {self.total_arms} arms")
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(total=max(total, 1), file=self.stream, disable=None, leave=True, dynamic_ncols=False,
+                             bar_format=f"[{{bar:{self.width}}}] {{n}}/{{total}} subjects x {self.total_arms} arms  "
+                                        "{elapsed}<{remaining}", ascii=".#", mininterval=0.2)
+        self._bar.update(done - self._bar.n)
         if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
+            self._bar.close()
+            self._bar = None
 
 
 def _ci90(bounds, scale: float = 1.0, spec: str = ".0f", open_end: str = "-") -> str:

@@ -25,11 +25,13 @@ from .. import population as _population
 from .. import response as recist
 from ..errors import InputError
 from ..population import sample_subject
+from ..response import scan_indices as _scan_indices
 from ..simulate import diameter_from_volume, simulate_many
 from . import endpoints
 from .design import TrialDesign
 from .store import (
     EXACT_SERIES_MAX,
+    ChunkResult,
     ChunkStore,
     CurveAccumulator,
     RecordTable,
@@ -50,17 +52,6 @@ class TrialRun:
     curves: dict[str, dict[str, CurveAccumulator]] = field(default_factory=dict)  # streamed group curves (large cohorts)
     out: Path | None = None  # the chunk store's folder, when the run was written to disk
     chunks_reused: int = 0  # finished chunks found on disk and not recomputed
-
-
-@dataclass
-class ChunkResult:
-    """One chunk of subjects, every arm: records as Arrow tables, and the lesion series or their reduction."""
-
-    start: int
-    stop: int
-    tables: dict[str, pa.Table]
-    time_days: np.ndarray
-    curves: dict[str, dict[str, dict[str, np.ndarray]]]  # arm -> lesion -> {"series"} or streamed partial
 
 
 def _output_interval(design: TrialDesign) -> float:
@@ -239,11 +230,6 @@ def _run_chunk(design: TrialDesign, indices: range, interval: float, mode: str |
             else:
                 curves[name][lid] = stream_partial(np.array(rows), np.array(risks[lid]))
     return ChunkResult(indices.start, indices.stop, tables, time_days, curves)
-
-
-def _scan_indices(t: np.ndarray, every: float, duration: float, baseline: float = 0.0) -> list[int]:
-    scans = np.arange(baseline + every, duration + 1e-9, every)
-    return [int(np.argmin(np.abs(t - s))) for s in scans]
 
 
 def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) -> dict:

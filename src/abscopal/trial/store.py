@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +236,20 @@ def _atomic_write(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
+@dataclass
+class ChunkResult:
+    """One chunk of subjects, every arm: records as Arrow tables, and the lesion series or their reduction.
+
+    Defined here, beside the store that writes and reads it, so that run.py imports the store and never the
+    reverse (no import cycle)."""
+
+    start: int
+    stop: int
+    tables: dict[str, pa.Table]
+    time_days: np.ndarray
+    curves: dict[str, dict[str, dict[str, np.ndarray]]]  # arm -> lesion -> {"series"} or streamed partial
+
+
 class ChunkStore:
     """Finished chunks of one run under ``DIR``: records as Parquet, curve partials as ``.npz``."""
 
@@ -293,8 +308,6 @@ class ChunkStore:
 
     def read(self, chunk: range, arms: list[str]):
         import pyarrow.compute as pc
-
-        from .run import ChunkResult
 
         table = pq.read_table(self.parquet(chunk), schema=SCHEMA)
         tables = {arm: table.filter(pc.equal(table.column("arm"), arm)) for arm in arms}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..response import scan_indices
 from ..simulate import diameter_from_volume
 
 
@@ -47,8 +48,7 @@ def landmark_survival_rate(spec: dict, run, summary) -> float | None:
 def _scan_indices(run, day: float) -> list[int]:
     t = np.asarray(run.time_days, float)
     every = float(run.design.endpoints.assessments)
-    scans = np.arange(0.0, min(day, t[-1]) + 1e-9, every)
-    return sorted({int(np.argmin(np.abs(t - s))) for s in scans})
+    return sorted(set(scan_indices(t, every, min(day, t[-1]), include_baseline=True)))
 
 
 def lesion_set_control_rate(spec: dict, run, summary) -> float | None:

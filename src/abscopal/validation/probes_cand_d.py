@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..response import scan_indices
 from ..simulate import diameter_from_volume
 
 
@@ -93,7 +94,7 @@ def median_day_to_lesion_response(spec: dict, run, summary) -> float | None:
         raise KeyError("median_day_to_lesion_response needs explicit patient.lesions naming the lesions")
     t = np.asarray(run.time_days, float)
     every = float(run.design.endpoints.assessments)
-    scans = [int(np.argmin(np.abs(t - s))) for s in np.arange(every, t[-1] + 1e-9, every)]
+    scans = scan_indices(t, every, t[-1])
     days = []
     for j, record in enumerate(run.records[arm]):
         if record.get("status") != "ok":

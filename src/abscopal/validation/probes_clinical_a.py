@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..response import scan_indices
 from ..simulate import diameter_from_volume
 
 
 def _scan_indices(run, from_day: float) -> tuple[int, list[int]]:
     t = np.asarray(run.time_days, float)
     every = run.design.endpoints.assessments
-    scans = np.arange(every, t[-1] + 1e-9, every)
-    idx = [int(np.argmin(np.abs(t - s))) for s in scans]
+    idx = scan_indices(t, every, t[-1])
     base = int(np.argmin(np.abs(t - from_day)))
     return base, [i for i in idx if t[i] > t[base] + 1e-9]
 
