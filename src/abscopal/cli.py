@@ -329,6 +329,13 @@ def cmd_describe(args) -> int:
     return EXIT_OK
 
 
+def cmd_schema(args) -> int:
+    from .scenario.spec import shipped_schema_path
+
+    sys.stdout.write(shipped_schema_path().read_text())
+    return EXIT_OK
+
+
 def _uncertainty_option(p) -> None:
     p.add_argument("--uncertainty", type=int, metavar="N", help="also run the first N parameter sets of the shipped "
                    "posterior ensemble and add 90%% credible intervals (ci90) beside every summary figure "
@@ -400,6 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--species", default="human", choices=["human", "mouse"])
     p.add_argument("--tumour", default="nsclc")
     p.set_defaults(func=cmd_describe)
+    p = sub.add_parser("schema", help="the JSON Schema of scenario and trial files, for editors (see docs/format.md)")
+    p.set_defaults(func=cmd_schema)
     return parser
 
 
