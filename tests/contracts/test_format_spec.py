@@ -128,6 +128,17 @@ def test_complete_files_in_the_docs_are_valid(name, validator):
         assert loader_error(doc) is None
 
 
+def test_python_in_the_tutorial_runs(monkeypatch, capsys):
+    """The tutorial's Python that needs no earlier command's output runs as written, from the repository root."""
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "tutorial.md").read_text(), re.S)
+              if "results/" not in b]
+    assert blocks
+    monkeypatch.chdir(ROOT)
+    for block in blocks:
+        exec(compile(block, "docs/tutorial.md", "exec"), {})
+    assert "x 8 Gy: ALC nadir" in capsys.readouterr().out
+
+
 # --------------------------------------------------------------------------- the keys agree
 
 LOADER_KEYS = {
