@@ -107,6 +107,7 @@ class Key:
     value: Key | None = None
     options: tuple[Key, ...] = ()
     nullable: bool = False
+    names: str = "name"  # what the user-chosen names of a table are
     section: str = ""  # where its table is in docs/format.md (mappings with a table of their own)
     conditions: tuple[dict, ...] = ()  # schema conditions that no field above expresses (added to allOf)
 
@@ -388,7 +389,7 @@ def _population() -> Key:
                                default="default") for name in ("alc", "pdl1_tps", "tmb", "weight"))),
             Key("tumour_mix", "table", "a cohort of several tumour types: tumour type to relative weight (weights are "
                 "normalised; at least one above 0)", example={"nsclc": 0.5, "breast": 0.3, "hnscc": 0.2},
-                choices=tumours(), value=Key("weight", "number", low=0.0),
+                choices=tumours(), value=Key("weight", "number", "a weight >= 0", low=0.0), names="tumour type",
                 default_text="the file's `tumour` only"),
         ),
     )
@@ -456,9 +457,9 @@ def trial() -> Key:
             sc.key("radiotherapy"),
             sc.key("drugs"),
             Key("host", "mapping", "merged over the trial's `host` for this arm", example={"immune": "t_cell_deficient"},
-                keys=sc.key("host").keys),
+                keys=sc.key("host").keys, section="host"),
             Key("mechanisms", "mapping", "merged over the trial's `mechanisms` for this arm",
-                example={"ctla4": False}, keys=sc.key("mechanisms").keys),
+                example={"ctla4": False}, keys=sc.key("mechanisms").keys, section="mechanisms"),
         ),
     )
     patient = sc.key("patient")
@@ -470,7 +471,7 @@ def trial() -> Key:
             *(sc.key(k) for k in ("abscopal", "name", "species", "tumour", "model")),
             Key(**{**sc.key("population").__dict__, "default_text": "size 100, seed 0"}),
             Key("arms", "table", "the arms, by name, in order; the first is the reference of the comparisons; "
-                "every arm runs on the same virtual subjects", required=True, value=arm,
+                "every arm runs on the same virtual subjects", required=True, value=arm, names="arm name",
                 example={"control": {}, "rt": {"radiotherapy": [{"lesions": ["largest"], "dose": "8 Gy",
                                                                  "fractions": 3}]}}, limits="at least one arm"),
             _endpoints(),
@@ -653,12 +654,17 @@ def _code(value: Any) -> str:
     return f"`{json.dumps(value)}`"
 
 
+def _num(x: float) -> str:
+    return f"{int(x)}" if float(x).is_integer() else f"{x:g}"
+
+
 def _range(key: Key) -> str:
+    unit = f" {QUANTITY_KINDS[key.unit][1]}" if key.kind == "quantity" and key.unit in QUANTITY_KINDS else ""
     parts = []
     if key.low is not None:
-        parts.append(("> " if key.low_open else ">= ") + f"{key.low:g}")
+        parts.append(("> " if key.low_open else ">= ") + _num(key.low))
     if key.high is not None:
-        parts.append(f"<= {key.high:g}")
+        parts.append(f"<= {_num(key.high)}{unit}")
     return ", ".join(parts)
 
 
@@ -705,8 +711,11 @@ def value_text(key: Key) -> str:
         return "mapping" + (f" ([`{key.section}`](#{_anchor(key.section)}))" if key.section else "")
     if kind == "table":
         inner = key.value.section if key.value is not None and key.value.section else None
-        target = f"[`{inner}`](#{_anchor(inner)})" if inner else (value_text(key.value) if key.value else "value")
-        return f"mapping of name to {target}"
+        if inner:
+            target = f"[`{inner}`](#{_anchor(inner)})"
+        else:
+            target = (key.value.about or value_text(key.value)) if key.value is not None else "value"
+        return f"mapping of {key.names} to {target}"
     if kind == "any_of":
         return " or ".join(o.about or value_text(o) for o in key.options)
     return kind
