@@ -240,8 +240,19 @@ def mapping_at(doc: dict, section: str) -> dict:
     return node
 
 
+def example_of(section: str, key: spec.Key):
+    """The documented example; for a parameter override, the parameter's own value in the base's parameter set (an
+    override of 1 in the parameter's unit is a fine example, but may lie outside a parameter's declared range)."""
+    if section != "overrides":
+        return copy.deepcopy(key.example)
+    from abscopal.parameters import load_parameter_set
+
+    value = load_parameter_set("human", "nsclc").entries[key.name].to(key.unit or "1")
+    return float(value) if key.kind == "number" else f"{value!r} {key.unit}"
+
+
 def place(section: str, key: spec.Key) -> dict:
-    """The section's base document with ``key`` set to its documented example (keys that exclude it removed)."""
+    """The section's base document with ``key`` set to its example (keys that exclude it removed)."""
     doc = base_for(section)
     where = mapping_at(doc, section)
     for rule in spec.sections()[section].rules:
@@ -249,7 +260,7 @@ def place(section: str, key: spec.Key) -> dict:
             for other in rule.keys:
                 if other != key.name:
                     where.pop(other, None)
-    where[key.name] = copy.deepcopy(key.example)
+    where[key.name] = example_of(section, key)
     return doc
 
 
