@@ -407,7 +407,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--species", default="human", choices=["human", "mouse"])
     p.add_argument("--tumour", default="nsclc")
     p.set_defaults(func=cmd_describe)
-    p = sub.add_parser("schema", help="the JSON Schema of scenario and trial files, for editors (see docs/format.md)")
+    p = sub.add_parser("schema", help="the JSON Schema of scenario and trial files, for editors (docs/format.md)",
+                       description="Print the JSON Schema (draft 2020-12) of scenario and trial files. Editors that read\n"
+                                   "JSON Schema (VS Code's YAML extension, JetBrains IDEs) then check and complete files\n"
+                                   "as you type; docs/format.md explains every key and how to set up an editor.",
+                       epilog="examples:\n  abscopal schema > abscopal.schema.json\n"
+                              "  abscopal schema | python -m json.tool | less",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=cmd_schema)
     return parser
 
