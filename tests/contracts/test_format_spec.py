@@ -251,8 +251,8 @@ def example_of(section: str, key: spec.Key):
     return float(value) if key.kind == "number" else f"{value!r} {key.unit}"
 
 
-def place(section: str, key: spec.Key) -> dict:
-    """The section's base document with ``key`` set to its example (keys that exclude it removed)."""
+def place(section: str, key: spec.Key, value=None) -> dict:
+    """The section's base document with ``key`` set to ``value`` or its example (keys that exclude it removed)."""
     doc = base_for(section)
     where = mapping_at(doc, section)
     for rule in spec.sections()[section].rules:
@@ -260,7 +260,7 @@ def place(section: str, key: spec.Key) -> dict:
             for other in rule.keys:
                 if other != key.name:
                     where.pop(other, None)
-    where[key.name] = example_of(section, key)
+    where[key.name] = example_of(section, key) if value is None else value
     return doc
 
 
@@ -279,6 +279,41 @@ def test_every_documented_key_with_its_example_is_accepted_by_both(section, vali
         doc = place(section, key)
         assert schema_errors(validator, doc) == [], key.name
         assert loader_error(doc) is None, f"{key.name}: {loader_error(doc)}"
+
+
+def _bounded_keys():
+    for section in sorted(PATHS):
+        for key in spec.sections()[section].keys:
+            if key.kind in ("integer", "number", "quantity") and (key.low is not None or key.high is not None):
+                yield pytest.param(section, key, id=f"{section}.{key.name}")
+
+
+def _written(key: spec.Key, x: float):
+    if key.kind == "integer":
+        return int(x)
+    if key.kind == "number":
+        return float(x)
+    unit = spec.QUANTITY_KINDS[key.unit][1] if key.unit in spec.QUANTITY_KINDS else key.unit
+    return f"{x!r} {unit}"
+
+
+@pytest.mark.parametrize("section, key", list(_bounded_keys()))
+def test_every_stated_bound_is_the_loaders(section, key, validator):
+    """Each lower and upper limit the docs state: the value at a closed limit is accepted, a value beyond any limit
+    refused, by the loader (and by the schema where it can check numbers: not inside quantity strings)."""
+    step = 1 if key.kind == "integer" else 1e-3 if key.kind == "number" else 1.0
+    cases = []
+    if key.high is not None:
+        cases += [(key.high, True), (key.high + (step if key.kind != "quantity" else key.high * 1e-3), False)]
+    if key.low is not None:
+        cases += [(key.low, False)] if key.low_open else [(key.low, True), (key.low - step, False)]
+    for x, accepted in cases:
+        doc = place(section, key, _written(key, x))
+        error = loader_error(doc)
+        assert (error is None) is accepted, f"{key.name} = {_written(key, x)!r}: {error}"
+        # the schema checks numbers, but of a quantity string only that it is not negative
+        schema_accepts = accepted if key.kind != "quantity" else x >= 0
+        assert (schema_errors(validator, doc) == []) is schema_accepts, f"{key.name} = {_written(key, x)!r}"
 
 
 @pytest.mark.parametrize("section", sorted(PATHS))
