@@ -316,6 +316,14 @@ def test_every_stated_bound_is_the_loaders(section, key, validator):
         assert (schema_errors(validator, doc) == []) is schema_accepts, f"{key.name} = {_written(key, x)!r}"
 
 
+def test_the_stated_limit_of_output_times_is_the_loaders():
+    step = 2.0**-10  # days, exact in binary: duration / step is exactly the count
+    for count, accepted in ((spec.MAX_OUTPUTS, True), (spec.MAX_OUTPUTS + 1, False)):
+        doc = _set(_set(HUMAN, "simulation.duration", f"{count * step!r} day"), "simulation.output_interval",
+                   f"{step!r} day")
+        assert (loader_error(doc) is None) is accepted, (count, loader_error(doc))
+
+
 @pytest.mark.parametrize("section", sorted(PATHS))
 def test_an_unknown_key_is_refused_by_both(section, validator):
     doc = base_for(section)

@@ -29,6 +29,16 @@ from typing import Any
 
 from .. import vocabulary as vocab
 
+# The loader's numeric limits that these tables state. The loader checks them where it reads each key (inline);
+# the tests check every one at its edge against the loader, so a limit changed there fails until it is changed here.
+MAX_DURATION_DAYS = 20 * 365.25
+MAX_OUTPUTS = 200_000
+MAX_LESIONS = 64
+MAX_DRUG_COUNT = 1000
+MAX_POPULATION = 10_000_000
+MAX_POPULATION_LESIONS = 20
+MAX_ALC_PER_UL = 1e5
+
 SCHEMA_FILE = "abscopal.schema.json"
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # A number followed by a unit ("8 Gy", "1500 /uL", "1.5e9 /L", "0.3 1/Gy"); never negative. Which unit fits is
@@ -222,7 +232,7 @@ def _patient() -> Key:
         required="unless `population` is given",
         keys=(
             Key("alc", "quantity", "absolute lymphocyte count in blood at baseline", unit="concentration_cells",
-                example="1500 /uL", low=0.0, low_open=True, high=1e5,
+                example="1500 /uL", low=0.0, low_open=True, high=MAX_ALC_PER_UL,
                 default_text="the tumour type's typical value (varies between subjects in a cohort)"),
             Key("weight", "quantity", "body weight (doses in mg/kg use it)", unit="mass", example="70 kg", low=0.0,
                 low_open=True, default_text="the species' typical weight (varies in a cohort)",
@@ -235,7 +245,7 @@ def _patient() -> Key:
             Key("tmb", "quantity", "tumour mutational burden in mutations per megabase", unit="tmb", example="8 /Mb",
                 low=0.0, default_text="the tumour type's typical value", limits="zero or more"),
             Key("lesions", "list", "the lesions at baseline", required="unless `population` is given",
-                item=_lesion(), max_items=64, limits="at least 1 without a population; lesion ids unique",
+                item=_lesion(), max_items=MAX_LESIONS, limits="at least 1 without a population; lesion ids unique",
                 example=[{"id": "lung1", "site": "lung", "diameter": "25 mm"}],
                 default_text="drawn per subject (ids L1, L2, ... largest first) in a cohort"),
         ),
@@ -302,7 +312,7 @@ def _drugs() -> Key:
             Key("every", "quantity", "time between administrations", unit="time", example="3 weeks",
                 required="unless `count: 1`", low=0.0, low_open=True),
             Key("start", "day", "day of the first administration", example="day 7", default="day 0"),
-            Key("count", "integer", "number of administrations", example=4, low=1, high=1000,
+            Key("count", "integer", "number of administrations", example=4, low=1, high=MAX_DRUG_COUNT,
                 default_text="as many as fit before `until` or the end of the simulation"),
             Key("until", "any_of", "last day on which a dose may be given (inclusive), or `progression`: dosing stops "
                 "at RECIST progression", example="day 365", default_text="the end of the simulation",
@@ -320,11 +330,11 @@ def _simulation() -> Key:
         default_text="the defaults of its keys",
         keys=(
             Key("duration", "quantity", "length of follow-up from day 0", unit="time", example="365 days",
-                default_text="365 days (human), 60 days (mouse)", low=0.0, low_open=True, high=20 * 365.25,
+                default_text="365 days (human), 60 days (mouse)", low=0.0, low_open=True, high=MAX_DURATION_DAYS,
                 limits="at most 20 years"),
             Key("output_interval", "quantity", "spacing of the reported time points", unit="time", example="1 day",
                 default="1 day", low=0.0, low_open=True,
-                limits="no longer than `duration`; at most 200000 time points"),
+                limits=f"no longer than `duration`; at most {MAX_OUTPUTS} time points"),
             Key("endpoint_volume", "quantity", "total tumour volume at which a mouse reaches the humane endpoint "
                 "(time to endpoint, survival)", unit="volume", example="1500 mm^3", low=0.0, low_open=True,
                 default_text="none"),
@@ -366,7 +376,7 @@ def _population() -> Key:
         example={"size": 100, "seed": 1},
         keys=(
             Key("size", "integer", "number of subjects (`--size` overrides it)", example=200, default=100, low=1,
-                high=10_000_000),
+                high=MAX_POPULATION),
             Key("seed", "integer", "seed of the population: subject k always gets the same draws for the same seed "
                 "(`--seed` overrides it)", example=1, default=0, low=0),
             Key("lesions", "mapping", "how many lesions each subject gets, and where (when `patient.lesions` is not "
@@ -374,9 +384,11 @@ def _population() -> Key:
                 keys=(
                     Key("count", "any_of", "lesions per subject, uniform from min to max", example=[2, 5],
                         default_text="the tumour type's default (1 to 5)",
-                        options=(Key("count", "integer", "a whole number from 1 to 20", low=1, high=20),
-                                 Key("range", "list", "`[min, max]`, each from 1 to 20",
-                                     item=Key("n", "integer", low=1, high=20), min_items=2, max_items=2)),
+                        options=(Key("count", "integer", f"a whole number from 1 to {MAX_POPULATION_LESIONS}", low=1,
+                                     high=MAX_POPULATION_LESIONS),
+                                 Key("range", "list", f"`[min, max]`, each from 1 to {MAX_POPULATION_LESIONS}",
+                                     item=Key("n", "integer", low=1, high=MAX_POPULATION_LESIONS), min_items=2,
+                                     max_items=2)),
                         limits="min <= max"),
                     Key("sites", "list", "sites the lesions are drawn from", example=["lung", "liver", "bone"],
                         item=Key("site", "choice", "site names, as for a lesion's `site`", choices=sites()),
