@@ -189,11 +189,10 @@ def override_keys() -> tuple[Key, ...]:
     for p in parameter_declarations().values():
         what = f"{p.description} ({p.mechanism}; symbol {p.symbol})"
         if p.unit in ("", "1"):
-            out.append(Key(p.name, "number", what, example=1.0, limits="dimensionless"))
+            out.append(Key(p.name, "number", what, example=1.0))
         else:
             unit = p.unit[1:] if p.unit.startswith("1/") else p.unit
-            out.append(Key(p.name, "quantity", what, unit=p.unit, example=f"1 {unit}", low=0.0,
-                           limits="zero or more"))
+            out.append(Key(p.name, "quantity", what, unit=p.unit, example=f"1 {unit}", low=0.0))
     return tuple(out)
 
 
@@ -790,8 +789,9 @@ def markdown_table(key: Key) -> str:
 def overrides_table() -> str:
     lines = [f'<a id="{_anchor("overrides")}"></a>', "", "| parameter | value | meaning |", "|---|---|---|"]
     for k in override_keys():
-        value = "plain number" if k.kind == "number" else f"quantity in `{k.unit}`"
-        lines.append(f"| `{k.name}` | {value} | {_cell(k.about)} |")
+        value = ("plain number" if k.kind == "number" else f"quantity in `{k.unit}`") + (f", {_range(k)}" if _range(k) else "")
+        about = k.about + (f" ({k.limits})" if k.limits else "")
+        lines.append(f"| `{k.name}` | {value} | {_cell(about)} |")
     return "\n".join(lines)
 
 
