@@ -27,7 +27,7 @@ from abscopal import vocabulary as vocab
 from abscopal.errors import InputError
 from abscopal.model.declarations import parameter_declarations
 from abscopal.population import COVARIATE_KEYS, POPULATION_KEYS, POPULATION_LESION_KEYS
-from abscopal.scenario import load, spec
+from abscopal.scenario import load, spec, spec_render
 from abscopal.scenario.load import parse_scenario
 from abscopal.trial import design
 from abscopal.trial.design import cohort_design, parse_trial
@@ -66,12 +66,12 @@ def loader_error(doc) -> InputError | None:
 
 
 def test_shipped_schema_is_generated_from_the_spec():
-    assert spec.shipped_schema_path().read_text() == spec.schema_text(), f"abscopal.schema.json is stale: {REGENERATE}"
+    assert spec.shipped_schema_path().read_text() == spec_render.schema_text(), f"abscopal.schema.json is stale: {REGENERATE}"
 
 
 def test_format_md_tables_are_generated_from_the_spec():
     text = FORMAT_MD.read_text()
-    assert spec.render_markdown(text) == text, f"docs/format.md is stale: {REGENERATE}"
+    assert spec_render.render_markdown(text) == text, f"docs/format.md is stale: {REGENERATE}"
 
 
 def test_format_md_has_one_table_per_mapping_and_refuses_a_missing_one():
@@ -81,7 +81,7 @@ def test_format_md_has_one_table_per_mapping_and_refuses_a_missing_one():
     broken = text.replace("<!-- keys:endpoints begin", "<!-- keys:endpoint begin").replace(
         "<!-- keys:endpoints end", "<!-- keys:endpoint end")
     with pytest.raises(ValueError, match="missing \\['endpoints'\\], unknown \\['endpoint'\\]"):
-        spec.render_markdown(broken)
+        spec_render.render_markdown(broken)
 
 
 def test_schema_is_a_valid_draft_2020_12_schema():
@@ -169,7 +169,7 @@ def test_loader_key_lists_equal_the_spec_and_the_schema(section):
     documented = [k.name for k in spec.sections()[section].keys]
     assert sorted(documented) == sorted(LOADER_KEYS[section])
     schema = json.loads(spec.shipped_schema_path().read_text())["$defs"]
-    name = section if section in ("scenario", "trial") else spec._def_name(section)
+    name = section if section in ("scenario", "trial") else spec_render._def_name(section)
     assert sorted(schema[name]["properties"]) == sorted(LOADER_KEYS[section])
 
 
