@@ -218,6 +218,9 @@ MOUSE = {
     "drugs": [{"agent": "anti-ctla-4", "dose": "200 ug", "every": "3 days", "start": "day 2", "count": 3}],
     "simulation": {"duration": "40 days", "endpoint_volume": "1500 mm^3"},
 }
+KOSINSKY = yaml.safe_load((ROOT / "examples" / "kosinsky2018_ct26_rt_antipdl1.yaml").read_text())
+KOSINSKY_TRIAL = {**{k: v for k, v in KOSINSKY.items() if k not in ("radiotherapy", "drugs")},
+                  "arms": {"control": {}, "rt": {"radiotherapy": KOSINSKY["radiotherapy"]}}}
 TRIAL_SECTIONS = ("trial", "arms.<name>", "endpoints")
 POPULATION_SECTIONS = ("population", "population.lesions", "population.covariates")
 PATHS = {  # section -> where its keys live in the base document
@@ -265,7 +268,7 @@ def place(section: str, key: spec.Key, value=None) -> dict:
 
 
 def test_bases_are_valid(validator):
-    for doc in (HUMAN, COHORT, TRIAL, MOUSE):
+    for doc in (HUMAN, COHORT, TRIAL, MOUSE, KOSINSKY):
         assert schema_errors(validator, doc) == []
         assert loader_error(doc) is None
 
@@ -443,6 +446,19 @@ REFUSED = [  # (base, [(path, value), ...]) that the schema refuses; the loader 
     (TRIAL, [("endpoints.response_at", "84 days")]),
     (MOUSE, [(f"{DRUG}.agent", "pembrolizumab")]),
     (MOUSE, [("tumour", "nsclc")]),
+    (KOSINSKY, [("tumour", "tsa")]),
+    (KOSINSKY, [("patient.lesions", MOUSE["patient"]["lesions"])]),
+    (KOSINSKY, [("patient.lesions.0.appears", "day 3")]),
+    (KOSINSKY, [("patient.pdl1_tps", 0.5)]),
+    (KOSINSKY, [("overrides", {"alpha": "0.3 /Gy"})]),
+    (KOSINSKY, [("mechanisms", {"trex1": False})]),
+    (KOSINSKY, [("host", {"immune": "t_cell_deficient"})]),
+    (KOSINSKY, [("population", {"size": 10})]),
+    (KOSINSKY, [(f"{RT}.nodes", True)]),
+    (KOSINSKY, [(f"{RT}.coverage", 0.5)]),
+    (KOSINSKY, [(f"{RT}.site", "brain"), (f"{RT}.lesions", DELETE)]),
+    (KOSINSKY, [(f"{DRUG}.agent", "anti-ctla-4")]),
+    (KOSINSKY_TRIAL, []),
 ]
 ACCEPTED = [  # values at the edges of what the schema allows; the loader must accept them
     (HUMAN, [(f"{RT}.fractions", 1)]),
@@ -479,6 +495,8 @@ ACCEPTED = [  # values at the edges of what the schema allows; the loader must a
     (TRIAL, [("endpoints.response_at", "day 365"), ("endpoints.confirm", True)]),
     (TRIAL, [("endpoints.abscopal_definition", "recist_out_of_field")]),
     (MOUSE, [(f"{LES}.site", "leg"), (f"{DRUG}.agent", "anti-pd-l1")]),
+    (KOSINSKY, [(f"{DRUG}.agent", "anti-pd-1"), ("overrides", {}), ("host", {"immune": "competent"})]),
+    (KOSINSKY, [(f"{RT}.coverage", 1), (f"{RT}.nodes", False)]),
 ]
 
 

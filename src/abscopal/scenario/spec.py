@@ -417,8 +417,29 @@ def _common_top() -> tuple[Key, ...]:
     )
 
 
-_KOSINSKY = {"if": {"properties": {"model": {"const": "Kosinsky2018"}}, "required": ["model"]},
-             "then": {"properties": {"species": {"const": "mouse"}, "tumour": {"const": "ct26"}}}}
+def _kosinsky() -> dict:
+    """What the published Kosinsky 2018 model can represent (its loader refuses the rest): one CT26 mouse with one
+    tumour present from day 0, radiotherapy to that tumour, anti-PD-L1 or anti-PD-1; nothing else."""
+    from ..library.kosinsky2018 import AGENTS
+
+    empty = {"type": "object", "maxProperties": 0}
+    return {
+        "if": {"properties": {"model": {"const": "Kosinsky2018"}}, "required": ["model"]},
+        "then": {"properties": {
+            "species": {"const": "mouse"}, "tumour": {"const": "ct26"}, "population": False, "overrides": empty,
+            "mechanisms": empty, "host": {"properties": {"immune": {"const": "competent"}}},
+            "patient": {"properties": {"pdl1_tps": False, "tmb": False,
+                                       "lesions": {"minItems": 1, "maxItems": 1,
+                                                   "items": {"properties": {"appears": False}}}}},
+            "radiotherapy": {"items": {"properties": {"site": False, "nodes": {"const": False},
+                                                      "coverage": {"const": 1}}}},
+            "drugs": {"items": {"properties": {"agent": {"enum": list(AGENTS)}}}},
+            # a trial always has a population, which the published model cannot represent
+            "arms": False,
+        }},
+    }
+
+
 # a scenario without a population is one patient: it needs lesions
 _NEEDS_PATIENT = {"if": {"not": {"required": ["population"]}},
                   "then": {"required": ["patient"],
@@ -430,7 +451,7 @@ def scenario() -> Key:
     common = _common_top()
     return Key(
         "scenario", "mapping", "a scenario file", section="scenario",
-        conditions=(_KOSINSKY, _NEEDS_PATIENT),
+        conditions=(_kosinsky(), _NEEDS_PATIENT),
         keys=common[:2] + (common[2], common[3], common[4], _overrides(), _mechanisms(), _host(), _patient(),
                            _radiotherapy(), _drugs(), _simulation(), _population()),
     )
@@ -475,7 +496,7 @@ def trial() -> Key:
     patient = Key(**{**patient.__dict__, "required": False,
                      "about": "lesions and fixed covariates shared by every subject of every arm"})
     return Key(
-        "trial", "mapping", "a trial file", section="trial", conditions=(_KOSINSKY,),
+        "trial", "mapping", "a trial file", section="trial", conditions=(_kosinsky(),),
         keys=(
             *(sc.key(k) for k in ("abscopal", "name", "species", "tumour", "model")),
             Key(**{**sc.key("population").__dict__, "default_text": "size 100, seed 0"}),
