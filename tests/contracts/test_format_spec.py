@@ -1,12 +1,15 @@
 """docs/format.md, the shipped JSON Schema and the loader describe one and the same file format.
 
 ``abscopal/scenario/spec.py`` defines the format once; the schema and the key tables of docs/format.md are generated
-from it. The loader (scenario/load.py, population.py, trial/design.py) checks files by hand. These tests pin that:
+from it (``spec_render.py``). The loader (scenario/load.py, population.py, trial/design.py) checks files by hand.
+These tests pin that:
 
 - the generated files are current (regenerate with ``python -m abscopal.scenario.spec --write``);
-- every example file, and every trial design of the validation suite, is valid under the schema;
+- every example file, every trial design of the validation suite and every complete file in docs/format.md and
+  docs/tutorial.md is valid under the schema (and the docs' files and the tutorial's Python run);
 - the keys agree: the loader's key lists equal the spec's, every documented key (with its documented example) is
-  accepted by the loader, and an unknown key is refused in every mapping, by both;
+  accepted by the loader, and an unknown key is refused in every mapping, by both; the per-species names too;
+- every numeric limit the docs state is the loader's, at its edge;
 - the schema and the loader agree on mutated files: what the schema refuses the loader refuses too (exit status 2,
   one line), and values the schema allows at the edges of enums and limits the loader accepts.
 """
