@@ -426,6 +426,13 @@ def _report_option(p) -> None:
                    "every figure embedded, the scenario as run, provenance) that opens offline in a browser")
 
 
+def cmd_schema(args) -> int:
+    from .scenario.spec import shipped_schema_path
+
+    sys.stdout.write(shipped_schema_path().read_text())
+    return EXIT_OK
+
+
 def _uncertainty_option(p) -> None:
     p.add_argument("--uncertainty", type=int, metavar="N", help="also run the first N parameter sets of the shipped "
                    "posterior ensemble and add 90%% credible intervals (ci90) beside every summary figure "
@@ -582,6 +589,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tumour", default="nsclc", help="a tumour key of that species from 'abscopal tumours' "
                    "(default nsclc)")
     p.set_defaults(func=cmd_describe)
+    p = sub.add_parser("schema", help="the JSON Schema of scenario and trial files, for editors (docs/format.md)",
+                       description="Print the JSON Schema (draft 2020-12) of scenario and trial files. Editors that read\n"
+                                   "JSON Schema (VS Code's YAML extension, JetBrains IDEs) then check and complete files\n"
+                                   "as you type; docs/format.md explains every key and how to set up an editor.",
+                       epilog="examples:\n  abscopal schema > abscopal.schema.json\n"
+                              "  abscopal schema | python -m json.tool | less",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(func=cmd_schema)
     return parser
 
 

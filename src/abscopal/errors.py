@@ -2,7 +2,7 @@
 
 Every input problem is an :class:`InputError` that knows the file, the key path, the problem,
 what was expected and (optionally) a near-miss suggestion, and renders as the one-line message
-of CONTRACT.md: ``FILE: key.path: problem; expected ...; did you mean ...?``.
+that docs/format.md describes: ``FILE: key.path: problem; expected ...; did you mean ...?``.
 """
 
 from __future__ import annotations

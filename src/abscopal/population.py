@@ -32,6 +32,8 @@ from .scenario.load import select_targets
 from .scenario.model import Lesion, Patient, Scenario, Simulation
 
 POPULATION_KEYS = ("size", "seed", "lesions", "covariates", "tumour_mix")
+POPULATION_LESION_KEYS = ("count", "sites")
+COVARIATE_KEYS = ("alc", "pdl1_tps", "tmb", "weight")
 VARIED = {  # parameter -> population CV entry
     "doubling_time": "doubling_time_cv",
     "alpha": "alpha_cv",
@@ -73,7 +75,7 @@ def parse_population(raw: Mapping | None, species: str, *, size: int | None = No
     count = sites = mix = None
     if "lesions" in raw:
         les = as_mapping(raw["lesions"], "population.lesions")
-        check_keys(les, ("count", "sites"), "population.lesions")
+        check_keys(les, POPULATION_LESION_KEYS, "population.lesions")
         if "count" in les:
             c = les["count"]
             if isinstance(c, int) and not isinstance(c, bool):
@@ -92,7 +94,7 @@ def parse_population(raw: Mapping | None, species: str, *, size: int | None = No
                 raise InputError("the site list is empty", key="population.lesions.sites", expected="at least one site")
     if "covariates" in raw:
         cov = as_mapping(raw["covariates"], "population.covariates")
-        check_keys(cov, ("alc", "pdl1_tps", "tmb", "weight"), "population.covariates")
+        check_keys(cov, COVARIATE_KEYS, "population.covariates")
         for name, value in cov.items():
             if value != "default":
                 raise InputError(f"{value!r} is not supported", key=f"population.covariates.{name}",

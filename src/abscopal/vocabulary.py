@@ -1,4 +1,4 @@
-"""The contract's vocabulary (CONTRACT.md, Vocabulary). Names here are reserved and stable."""
+"""The names that scenario and trial files use (docs/format.md). Names here are reserved and stable."""
 
 from __future__ import annotations
 

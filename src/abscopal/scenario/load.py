@@ -61,6 +61,7 @@ RT_KEYS = (
 )
 DRUG_KEYS = ("agent", "dose", "every", "start", "count", "until")
 SIM_KEYS = ("duration", "output_interval", "endpoint_volume", "seed")
+HOST_KEYS = ("immune",)
 MAX_DOSE_PER_FRACTION_GY = 100.0
 WARN_DOSE_PER_FRACTION_GY = 30.0
 
@@ -92,7 +93,7 @@ def parse_scenario(data: Any, *, source: str = "<input>", text: str | None = Non
     overrides = _overrides(data.get("overrides", {}), species, tumour)
     mechanisms = _mechanisms(data.get("mechanisms", {}))
     host = as_mapping(data.get("host", {}), "host")
-    check_keys(host, ("immune",), "host")
+    check_keys(host, HOST_KEYS, "host")
     host_immune = choice(host.get("immune", "competent"), vocab.HOST_IMMUNE, "host.immune", "host immune status")
     simulation = _simulation(data.get("simulation", {}), species)
     population = None

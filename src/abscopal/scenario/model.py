@@ -1,4 +1,4 @@
-"""Typed, immutable scenario objects (CONTRACT.md, Scenario file). Canonical units throughout:
+"""Typed, immutable scenario objects (the file format is docs/format.md). Canonical units throughout:
 days, mm, mm^3, Gy, kg, m^2, /uL, /Mb; drug doses keep their basis (mg, mg/kg, mg/m^2, IU, ...)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Trial files (CONTRACT.md, Trial file): arms validated as scenarios on one shared population."""
+"""Trial files (docs/format.md, The trial file): arms validated as scenarios on one shared population."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def parse_trial(data: Any, *, text: str = "", source: str = "<input>", size: int
 
 
 def cohort_design(data: Any, *, text: str = "", source: str = "<input>", size: int | None = None, seed: int | None = None) -> TrialDesign:
-    """A scenario with a population block as a one-arm trial (CONTRACT.md: a cohort is a trial with one arm)."""
+    """A scenario with a population block as a one-arm trial (a cohort is a trial with one arm)."""
     scenario = parse_scenario(data, source=source, text=text)
     if scenario.population is None and size is None:
         raise InputError("no population block", key="population", expected="population: {size: N, seed: S} (or --size)")
