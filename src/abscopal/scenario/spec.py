@@ -27,11 +27,19 @@ from typing import Any
 
 from .. import vocabulary as vocab
 
-# The loader's numeric limits that these tables state. The loader checks them where it reads each key (inline);
-# the tests check every one at its edge against the loader, so a limit changed there fails until it is changed here.
-MAX_DURATION_DAYS = 20 * 365.25
-MAX_OUTPUTS = 200_000
-MAX_LESIONS = 64
+# The loader's numeric limits that these tables state (limits.py gives the reason for each); the tests check every
+# one at its edge against the loader.
+from .limits import (  # noqa: E402
+    MAX_DURATION_DAYS,
+    MAX_LESIONS,
+    MAX_OUTPUTS,
+    MAX_SEED,
+    MAX_WEIGHT,
+    MIN_ASSESSMENT_INTERVAL_DAYS,
+    MIN_DOSING_INTERVAL_DAYS,
+    MIN_LESION_DIAMETER_MM,
+)
+
 MAX_DRUG_COUNT = 1000
 MAX_POPULATION = 10_000_000
 MAX_POPULATION_LESIONS = 20
@@ -182,15 +190,16 @@ MECHANISM_ABOUT = {
 def override_keys() -> tuple[Key, ...]:
     """One key per model parameter: a quantity in its unit, or a plain number when it has none."""
     from ..model.declarations import parameter_declarations
+    from .bounds import BOUNDS
 
     out = []
     for p in parameter_declarations().values():
         what = f"{p.description} ({p.mechanism}; symbol {p.symbol})"
-        if p.unit in ("", "1"):
-            out.append(Key(p.name, "number", what, example=1.0))
-        else:
-            unit = p.unit[1:] if p.unit.startswith("1/") else p.unit
-            out.append(Key(p.name, "quantity", what, unit=p.unit, example=f"1 {unit}", low=0.0))
+        b = BOUNDS[p.name]
+        kind, unit = ("number", "") if p.unit in ("", "1") else ("quantity", p.unit)
+        example = 1.0 if kind == "number" else f"1 {unit[1:] if unit.startswith('1/') else unit}"
+        out.append(Key(p.name, kind, what, unit=unit, example=example, low=b.low, low_open=b.low_open, high=b.high,
+                       limits=b.reason))
     return tuple(out)
 
 
@@ -209,7 +218,7 @@ def _lesion() -> Key:
                 "beam is on)", example="lung", required=True, choices=sites()),
             Key("diameter", "quantity", "baseline size: the longest diameter (humans; the short axis for a `lymph_node`), "
                 "or the diameter of the sphere of the same volume (mice)", unit="length", example="25 mm",
-                required="one of `diameter` and `volume`", low=0.0, low_open=True,
+                required="one of `diameter` and `volume`", low=MIN_LESION_DIAMETER_MM,
                 limits=f"up to {lim['human']['diameter_max']:g} mm (human), {lim['mouse']['diameter_max']:g} mm (mouse)"),
             Key("volume", "quantity", "baseline size as a volume (the usual caliper read-out for mice); the diameter is "
                 "that of a sphere of this volume", unit="volume", example="60 mm^3",
@@ -307,7 +316,7 @@ def _drugs() -> Key:
                 "surface (mg/m^2); cytokines also in international units (IU, MIU, IU/kg)", unit="drug_dose",
                 example="200 mg", required=True, low=0.0, low_open=True),
             Key("every", "quantity", "time between administrations", unit="time", example="3 weeks",
-                required="unless `count: 1`", low=0.0, low_open=True),
+                required="unless `count: 1`", low=MIN_DOSING_INTERVAL_DAYS, limits="at least 1 hour"),
             Key("start", "day", "day of the first administration", example="day 7", default="day 0"),
             Key("count", "integer", "number of administrations", example=4, low=1, high=MAX_DRUG_COUNT,
                 default_text="as many as fit before `until` or the end of the simulation"),
@@ -336,7 +345,7 @@ def _simulation() -> Key:
                 "(time to endpoint, survival)", unit="volume", example="1500 mm^3", low=0.0, low_open=True,
                 default_text="none"),
             Key("seed", "integer", "random seed of a single simulation (only occult lesions draw random numbers)",
-                example=0, default=0, low=0),
+                example=0, default=0, low=0, high=MAX_SEED),
         ),
     )
 
@@ -375,7 +384,7 @@ def _population() -> Key:
             Key("size", "integer", "number of subjects (`--size` overrides it)", example=200, default=100, low=1,
                 high=MAX_POPULATION),
             Key("seed", "integer", "seed of the population: subject k always gets the same draws for the same seed "
-                "(`--seed` overrides it)", example=1, default=0, low=0),
+                "(`--seed` overrides it)", example=1, default=0, low=0, high=MAX_SEED),
             Key("lesions", "mapping", "how many lesions each subject gets, and where (when `patient.lesions` is not "
                 "given)", section="population.lesions",
                 keys=(
@@ -398,7 +407,7 @@ def _population() -> Key:
                                default="default") for name in ("alc", "pdl1_tps", "tmb", "weight"))),
             Key("tumour_mix", "table", "a cohort of several tumour types: tumour type to relative weight (weights are "
                 "normalised; at least one above 0)", example={"nsclc": 0.5, "breast": 0.3, "hnscc": 0.2},
-                choices=tumours(), value=Key("weight", "number", "a weight >= 0", low=0.0), names="tumour type",
+                choices=tumours(), value=Key("weight", "number", f"a weight from 0 to {MAX_WEIGHT:g}", low=0.0, high=MAX_WEIGHT), names="tumour type",
                 default_text="the file's `tumour` only"),
         ),
     )
@@ -464,8 +473,8 @@ def _endpoints() -> Key:
         keys=(
             Key("response_at", "day", "read the response at the scan on this day instead of the best response",
                 example="day 84", default_text="best response", limits="after `baseline_scan`, up to the duration"),
-            Key("assessments", "quantity", "time between scans", unit="time", example="8 weeks", low=0.0,
-                low_open=True, default_text="8 weeks (human), 3 days (mouse)"),
+            Key("assessments", "quantity", "time between scans", unit="time", example="8 weeks",
+                low=MIN_ASSESSMENT_INTERVAL_DAYS, limits="up to the duration", default_text="8 weeks (human), 3 days (mouse)"),
             Key("abscopal_definition", "choice", "`golden2015`: at least 30% decrease of the longest diameter of "
                 "any out-of-field lesion at any scan; `recist_out_of_field`: complete or partial response of the "
                 "out-of-field lesions", example="golden2015", choices=("golden2015", "recist_out_of_field"),
