@@ -233,13 +233,13 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
 _ESCAPE_PARAMETERS = frozenset((
     "til_proliferation_rate", "pdl1_max_inhibition", "effector_ratio_baseline", "til_proliferation_half_ratio",
     "effector_death_rate", "exhaustion_gain", "burden_suppression_gain", "systemic_suppression_burden", "antigenicity",
-    "suppression_baseline", "tmb", "tmb_exponent"))
+    "suppression_baseline", "tmb", "tmb_exponent", "pdl1_host_share"))
 
 
 def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float, burden_mm3: float) -> float:
     """Net expansion rate (1/day) of a lesion's effector T cells at baseline without treatment, the M7 rate
-    r_E a_g (1 - p_max P_0) / ((1 + S)(1 + q_0/q_E)) - delta_E (1 + x_E P_0), with the subject's antigenicity
-    (times its TMB factor), baseline PD-L1 P_0 and the lower of its initial and burden-adjusted suppression S.
+    r_E a_g (1 - p_max L_0) / ((1 + S)(1 + q_0/q_E)) - delta_E (1 + x_E L_0), L_0 = h_L + (1 - h_L) P_0, with the subject's
+    antigenicity (times its TMB factor), baseline PD-L1 P_0 and the lower of its initial and burden-adjusted suppression S.
     Above zero the untreated tumour would be rejected: not a presenting patient."""
     from .model.subject import parameter_values
 
@@ -249,9 +249,10 @@ def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float,
     s_target = values["suppression_baseline"] * (1.0 + g_b * burden_mm3 / values["systemic_suppression_burden"]) / (1.0 + g_b)
     s = min(values["suppression_baseline"], s_target)
     q0 = values["effector_ratio_baseline"]
-    gain = values["til_proliferation_rate"] * a_g * (1.0 - values["pdl1_max_inhibition"] * pdl1) / (
+    engaged = values["pdl1_host_share"] + (1.0 - values["pdl1_host_share"]) * pdl1
+    gain = values["til_proliferation_rate"] * a_g * (1.0 - values["pdl1_max_inhibition"] * engaged) / (
         (1.0 + s) * (1.0 + q0 / values["til_proliferation_half_ratio"]))
-    return gain - values["effector_death_rate"] * (1.0 + values["exhaustion_gain"] * pdl1)
+    return gain - values["effector_death_rate"] * (1.0 + values["exhaustion_gain"] * engaged)
 
 
 def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int) -> tuple[Scenario, float]:

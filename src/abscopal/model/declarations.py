@@ -82,6 +82,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("exhaustion_gain", "1", "x_E", "M7", "extra effector loss per unit of unblocked PD-L1 engagement (exhaustion)"),
     _P("pdl1_tps", "1", "P_0", "M7", "baseline PD-L1 level of tumour cells (tumour proportion score)", "tumour"),
     _P("pdl1_max_inhibition", "1", "p_max", "M7", "largest fraction of killing that unblocked PD-L1 removes"),
+    _P("pdl1_host_share", "1", "h_L", "M7", "share of PD-1 engagement from PD-L1 on host myeloid cells and dendritic cells, present whatever the tumour cells express"),
     _P("pdl1_rate", "1/day", "k_L", "M7", "rate of PD-L1 up- and down-regulation"),
     _P("pdl1_ifng_gain", "1", "g_L", "M7", "PD-L1 induction by IFN-gamma of infiltrating T cells (adaptive resistance)"),
     _P("pdl1_ifng_half_ratio", "1", "q_L", "M7", "effector:target ratio giving half-maximal IFN-gamma-driven PD-L1"),

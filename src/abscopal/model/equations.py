@@ -54,7 +54,7 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     ("lesion", "log_volume", "log(max(volume, 1e-30))"),  # shared by growth and perfusion (one log per lesion)
     ("lesion", "ratio", "effectors / max(cells + doomed_target_weight * doomed, 1e-9)"),
     # M7 killing under PD-1/PD-L1
-    ("lesion", "engaged", "flag_pd1_axis * pdl1 * (1.0 - o_pd1) * (1.0 - o_pdl1)"),
+    ("lesion", "engaged", "flag_pd1_axis * (pdl1_host_share + (1.0 - pdl1_host_share) * pdl1) * (1.0 - o_pd1) * (1.0 - o_pdl1)"),
     ("lesion", "kill", "kill_rate * antigenicity * ratio / (1.0 + ratio / kill_saturation_ratio) * (1.0 - pdl1_max_inhibition * engaged)"
                        " / (1.0 + suppression) * immune_on"),
     ("lesion", "growth", "min(gompertz_a * (log_carrying_capacity - log_volume), max_proliferation_rate)"

@@ -4,7 +4,9 @@ The effector:target ratio of a lesion counts its viable cells plus w_D times its
 irradiated cell still draws effector engagement, w_D relative to a viable cell, but is not killed again:
 killing acts on the viable cells only), with a floor of 1e-9 cells. Killing per viable cell is mass action in
 that ratio, scaled by the subject's antigenicity a_g (recognition, below), saturating at q_s, reduced by
-unblocked engaged PD-L1 (PD-L1 level times the unblocked shares of PD-1 and PD-L1, at most p_max) and by
+unblocked engaged PD-L1 (h_L + (1 - h_L) times the tumour's PD-L1 level, times the unblocked shares of PD-1 and
+PD-L1, at most p_max; h_L is the share from PD-L1 on host myeloid cells and dendritic cells, which blockade
+reaches whatever the tumour cells express: Tang H et al. J Clin Invest 2018;128:580) and by
 local suppression 1/(1 + S_i), and absent in an immune-deficient host (M12). PD-L1 follows (rate k_L) its
 baseline P_0 raised by IFN-gamma of infiltrating T cells (g_L, half at q_L) and by the radiation IFN signal
 (g_R, M4). Effectors enter by trafficking (M6), proliferate inside the lesion at r_E a_g reduced by engaged
