@@ -475,6 +475,8 @@ def _endpoints() -> Key:
                 example="day 84", default_text="best response", limits="after `baseline_scan`, up to the duration"),
             Key("assessments", "quantity", "time between scans", unit="time", example="8 weeks",
                 low=MIN_ASSESSMENT_INTERVAL_DAYS, limits="up to the duration", default_text="8 weeks (human), 3 days (mouse)"),
+            Key("volume_at", "day", "mouse trials: the day at which volumes are compared between arms (Mann-Whitney)",
+                example="day 21", default_text="the last day", limits="after day 0, up to the duration"),
             Key("abscopal_definition", "choice", "`golden2015`: at least 30% decrease of the longest diameter of "
                 "any out-of-field lesion at any scan; `recist_out_of_field`: complete or partial response of the "
                 "out-of-field lesions", example="golden2015", choices=("golden2015", "recist_out_of_field"),

@@ -76,6 +76,8 @@ def _endpoints(raw: Any, species: str, duration: float) -> Endpoints:
                              key="endpoints.response_at", expected=f"a day after {baseline:g} and up to {duration:g}")
     default = "8 weeks" if species == "human" else "3 days"
     assessments = positive_quantity(raw.get("assessments", default), "time", "endpoints.assessments")
+    if "assessments" not in raw:  # the default interval, in a run shorter than it: one scan at the end
+        assessments = min(assessments, duration)
     if not MIN_ASSESSMENT_INTERVAL_DAYS <= assessments <= duration:
         raise InputError(f"{raw.get('assessments')!r} is out of range", key="endpoints.assessments",
                          expected=f"a scan interval from {MIN_ASSESSMENT_INTERVAL_DAYS:g} day to the simulation's {duration:g} days")
