@@ -504,7 +504,8 @@ def _bad_number(node: Any, path: str = "") -> str | None:
     elif isinstance(node, (int, float)) and not isinstance(node, bool):
         if not math.isfinite(node):
             return f"{path} = {node}"
-        last = path.rsplit(".", 1)[-1].split("[")[0].lower()
+        # the quantity's name, and its parent's for {"value": ...} blocks such as a paired difference's
+        last = ".".join(part.split("[")[0] for part in path.rsplit(".", 2)[-2:]).lower()
         if node < 0 and not any(word in last for word in SIGNED):
             return f"{path} = {node} (negative)"
     return None
