@@ -10,6 +10,7 @@ from .simulate import simulate_many as simulate_many
 
 # Cohorts and trials (abscopal.trial.api), imported on first use: `import abscopal` stays light for one simulation.
 _TRIAL_API = ("load_trial", "run_trial", "run_cohort", "TrialResult")
+_FIT_API = ("fit", "FitResult")  # abscopal.fitting: fit parameters to the user's own measurements
 
 
 def __getattr__(name: str):
@@ -17,8 +18,12 @@ def __getattr__(name: str):
         from .trial import api
 
         return getattr(api, name)
+    if name in _FIT_API:
+        from . import fitting
+
+        return getattr(fitting, name)
     raise AttributeError(f"module 'abscopal' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_TRIAL_API))
+    return sorted(list(globals()) + list(_TRIAL_API) + list(_FIT_API))

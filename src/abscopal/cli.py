@@ -597,7 +597,63 @@ def build_parser() -> argparse.ArgumentParser:
                               "  abscopal schema | python -m json.tool | less",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=cmd_schema)
+    _add_fit_command(sub)  # abscopal fit (issue 17)
     return parser
+
+
+# --- abscopal fit (issue 17, section 1): fit chosen parameters to the user's own measurements ---------------------
+def cmd_fit(args) -> int:
+    from .fitting.api import fit, progress_printer
+
+    names = [n.strip() for n in args.parameters.split(",") if n.strip()] if args.parameters is not None else None
+    for option, value, low in (("--steps", args.steps, 2), ("--walkers", args.walkers, 4), ("--nodes", args.nodes, 1)):
+        if value is not None and value < low:
+            raise InputError(f"{value} is too small", key=option, file=COMMAND_LINE, expected=f"an integer >= {low}")
+    if args.burn is not None and not 0 <= args.burn < args.steps:
+        raise InputError(f"{args.burn} is out of range", key="--burn", file=COMMAND_LINE,
+                         expected=f"an integer from 0 to below --steps ({args.steps})")
+    stream = sys.stderr if args.json == "-" else sys.stdout
+    result = fit(args.data, args.design, parameters=names, out=args.out, walkers=args.walkers, steps=args.steps,
+                 burn=args.burn, seed=args.seed, nodes=args.nodes, move=args.move,
+                 progress=None if args.quiet else progress_printer(sys.stderr))
+    result.print_summary(file=stream)
+    _write_json(result.summary(), args.json)
+    if args.out:
+        print(f"wrote {args.out}/fit.json, fitted*.yaml, posterior.csv, predictive.png, marginals.png, trace.png",
+              file=stream)
+    return EXIT_OK
+
+
+def _add_fit_command(sub) -> None:
+    from .fitting.model import DEFAULT_PARAMETERS, NODES
+    from .fitting.sampler import MOVES
+
+    p = _command(sub, "fit", summary="fit chosen parameters to your own tumour measurements (Bayesian, MCMC)",
+                 description="Fit chosen model parameters to measured tumour sizes: mouse volumes (or caliper length and "
+                             "width) per group, animal, day and lesion, or clinical lesion diameters per patient. The "
+                             "design file (scenario or trial; its arms are the groups) says each group's treatment. "
+                             "Prints the posterior table; --out writes fit.json, the fitted scenario, posterior draws "
+                             "and figures, and keeps the chain so that the same command resumes an interrupted fit "
+                             "(docs/fit.md).",
+                 examples=("abscopal fit examples/data/my_mice.csv --design examples/trial_mouse_tsa_four_arms.yaml --out results/fit",
+                           "abscopal fit data.csv --design design.yaml --parameters doubling_time,alpha --steps 2000",
+                           "abscopal fit data.parquet --design design.yaml --json - > fit.json"))
+    p.add_argument("data", help="long-format CSV or Parquet: group, animal, day, lesion, volume_mm3 (or length_mm, "
+                   "width_mm); or patient, day, lesion, diameter_mm")
+    p.add_argument("--design", required=True, help="scenario or trial file describing each group's treatment")
+    p.add_argument("--parameters", help="comma-separated parameter names to fit (default: "
+                   f"{','.join(DEFAULT_PARAMETERS)}); the others keep the design's values")
+    p.add_argument("--out", help="folder for fit.json, fitted*.yaml, posterior.csv, figures and the resumable chain")
+    p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
+    p.add_argument("--steps", type=int, default=1000, help="MCMC steps per walker (default 1000)")
+    p.add_argument("--burn", type=int, help="steps discarded as burn-in (default: half of --steps)")
+    p.add_argument("--walkers", type=int, help="ensemble walkers (default: max(16, 2 x (parameters + 3)))")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the sampler (default 0)")
+    p.add_argument("--nodes", type=int, default=NODES, help=f"Gauss-Hermite nodes for the random effect (default {NODES})")
+    p.add_argument("--move", choices=MOVES, default="de", help="emcee proposal: de (default) or stretch")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(func=cmd_fit)
+# --- end of abscopal fit ------------------------------------------------------------------------------------------
 
 
 def main(argv=None) -> int:
