@@ -87,12 +87,13 @@ def predictive(model, samples: np.ndarray, rng: np.random.Generator, draws: int 
         from ..simulate import diameter_from_volume
 
         d = diameter_from_volume(np.exp(logv))
-        curves = np.log(np.nansum(np.where(np.isfinite(d), d, 0.0), axis=3))[..., None]
+        with np.errstate(divide="ignore"):
+            curves = np.log(np.nansum(np.where(np.isfinite(d), d, 0.0), axis=3))[..., None]
         curves = np.where(np.isfinite(logv[..., :1]), curves, np.nan)
     else:
         curves = logv
     noisy = curves + sigma[:, None, None, None] * rng.standard_normal(curves.shape)
-    pred_obs = model.predicted(curves[:, :, None, :, :])[:, 0, :]  # (D, n_obs) without noise
+    pred_obs = model.predicted(logv[:, :, None, :, :])[:, 0, :]  # (D, n_obs) without noise
     noisy_obs = pred_obs + sigma[:, None] * rng.standard_normal(pred_obs.shape)
     return {"curves": noisy, "obs_pred": noisy_obs, "obs_mean": pred_obs}
 
@@ -106,6 +107,7 @@ def _simulate_own_factor(model, theta: dict, factors: np.ndarray) -> np.ndarray:
 
     from ..model.subject import subject_from_scenario
     from ..simulate import run_subjects
+    from .model import DT_BOUND
 
     dt = theta.get("doubling_time")
     scenarios = []
@@ -113,7 +115,8 @@ def _simulate_own_factor(model, theta: dict, factors: np.ndarray) -> np.ndarray:
         base = {k: v for k, v in theta.items() if k != "doubling_time"}
         fixed = tuple((n, v) for n, v in scenario.overrides if n not in theta and n != "doubling_time")
         dt0 = dt if dt is not None else float(dict(scenario.overrides).get("doubling_time", model.doubling_time0))
-        over = fixed + tuple((n, repr(float(v))) for n, v in base.items()) + (("doubling_time", repr(float(dt0 * f))),)
+        dt_i = min(max(float(dt0 * f), DT_BOUND.low), DT_BOUND.high)
+        over = fixed + tuple((n, repr(float(v))) for n, v in base.items()) + (("doubling_time", repr(dt_i)),)
         scenarios.append(dataclasses.replace(scenario, overrides=over))
     trajectories = run_subjects([subject_from_scenario(s) for s in scenarios], model.duration, 1.0, rtol=model.rtol)
     model.simulations += len(scenarios)

@@ -68,3 +68,45 @@ def mouse_data(design, truth: dict[str, float], *, animals: int = 3, days=(0, 3,
                 rows.append({"group": g, "animal": animal, "day": float(d), "lesion": les.id,
                              "volume_mm3": round(float(v), 4) if v > DETECTION_MM3 else 0.0})
     return pd.DataFrame(rows)
+
+
+# Parameter recovery: the settings of the recovery test (tests/integration/test_fit_recovery.py) and of
+# benchmarks/fit_recovery.py. The truth of each data set is drawn uniformly in a range around the file values.
+RECOVERY = {"design": "examples/fit_mouse_tsa_rt.yaml", "parameters": ("doubling_time", "alpha"),
+            "truth_range": {"doubling_time": (2.0, 4.0), "alpha": (0.12, 0.35)}, "omega": 0.2, "sigma": 0.15,
+            "animals": 1, "days": (0, 3, 6, 9, 12), "steps": 300, "walkers": 12, "nodes": 3}
+
+
+def recovery_run(seed: int, root: str = ".", **changes) -> dict:
+    """Make one synthetic data set (seed), fit it, and return the truth, the 90% intervals and the run's figures."""
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from .api import fit
+    from .design import load_design
+
+    settings = {**RECOVERY, **changes}
+    design_path = str(Path(root) / settings["design"])
+    rng = np.random.default_rng([seed, 17])
+    truth = {name: float(rng.uniform(*settings["truth_range"][name])) for name in settings["parameters"]}
+    frame = mouse_data(load_design(design_path), truth, animals=settings["animals"], days=settings["days"],
+                       omega=settings["omega"], sigma=settings["sigma"], seed=seed)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.csv"
+        frame.to_csv(path, index=False)
+        started = time.perf_counter()
+        result = fit(path, design_path, parameters=list(settings["parameters"]), steps=settings["steps"],
+                     walkers=settings["walkers"], nodes=settings["nodes"], seed=seed)
+        seconds = time.perf_counter() - started
+    table = {p["name"]: p for p in result.summary()["parameters"]}
+    truth_all = {**truth, "omega_doubling_time": settings["omega"], "sigma_log": settings["sigma"]}
+    samples = np.exp(result.samples)
+    wide = {name: [float(v) for v in np.percentile(samples[:, j], [0.5, 99.5])]
+            for j, name in enumerate(result.model.labels)}
+    return {"seed": seed, "truth": truth_all, "ci90": {k: table[k]["ci90"] for k in truth_all}, "ci99": wide,
+            "covered": {k: table[k]["ci90"][0] <= v <= table[k]["ci90"][1] for k, v in truth_all.items()},
+            "converged": result.summary()["diagnostics"]["converged"],
+            "max_autocorr_time": max((v for v in result.summary()["diagnostics"]["autocorr_time"].values() if v is not None),
+                                     default=None),
+            "simulations": result.summary()["diagnostics"]["simulations"], "seconds": round(seconds, 1)}
