@@ -635,11 +635,11 @@ def _add_fit_command(sub) -> None:
                              "Prints the posterior table; --out writes fit.json, the fitted scenario, posterior draws "
                              "and figures, and keeps the chain so that the same command resumes an interrupted fit "
                              "(docs/fit.md).",
-                 examples=("abscopal fit examples/data/my_mice.csv --design examples/trial_mouse_tsa_four_arms.yaml --out results/fit",
+                 examples=("abscopal fit examples/data/synthetic_tsa_rt.csv --design examples/fit_mouse_tsa_rt.yaml --out results/fit",
                            "abscopal fit data.csv --design design.yaml --parameters doubling_time,alpha --steps 2000",
                            "abscopal fit data.parquet --design design.yaml --json - > fit.json"))
     p.add_argument("data", help="long-format CSV or Parquet: group, animal, day, lesion, volume_mm3 (or length_mm, "
-                   "width_mm); or patient, day, lesion, diameter_mm")
+                   "width_mm); or patient, day, lesion, diameter_mm; e.g. examples/data/synthetic_tsa_rt.csv")
     p.add_argument("--design", required=True, help="scenario or trial file describing each group's treatment")
     p.add_argument("--parameters", help="comma-separated parameter names to fit (default: "
                    f"{','.join(DEFAULT_PARAMETERS)}); the others keep the design's values")
