@@ -12,6 +12,7 @@ import argparse
 import json
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from abscopal.fitting.synthetic import RECOVERY, recovery_run
@@ -24,17 +25,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--json", default="results/fit_recovery.json")
+    parser.add_argument("--steps", type=int, default=RECOVERY["steps"], help="MCMC steps per fit (burn-in: half)")
     args = parser.parse_args()
     seeds = list(range(100, 100 + args.seeds))
     started = time.perf_counter()
     runs = []
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        for run in pool.map(recovery_run, seeds, [ROOT] * len(seeds)):
+        for run in pool.map(partial(recovery_run, steps=args.steps), seeds, [ROOT] * len(seeds)):
             runs.append(run)
             print(f"seed {run['seed']}: covered {run['covered']}, {run['seconds']} s, converged {run['converged']}",
                   flush=True)
     coverage = {name: sum(r["covered"][name] for r in runs) / len(runs) for name in runs[0]["covered"]}
-    summary = {"settings": RECOVERY, "seeds": seeds, "coverage90": coverage,
+    summary = {"settings": {**RECOVERY, "steps": args.steps}, "seeds": seeds, "coverage90": coverage,
                "converged": sum(r["converged"] for r in runs), "wall_seconds": round(time.perf_counter() - started, 1),
                "fit_seconds": [r["seconds"] for r in runs], "runs": runs}
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -152,7 +152,8 @@ def write_outputs(result: FitResult, out: Path, header: str) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     data = result.data
-    footer = f"{header} | abscopal {data['provenance']['version']} | data sha256 {data['provenance']['data_sha256'][:12]}"
+    footer = (f"abscopal fit {Path(data['data']['file']).name} --design {Path(data['design']['file']).name} | "
+              f"abscopal {data['provenance']['version']} | data sha256 {data['provenance']['data_sha256'][:12]}")
     paths = []
     path = out / "fit.json"
     path.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")

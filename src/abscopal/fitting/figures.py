@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..plots import finish, grid_shape, new_figure
+from ..plots import finish, grid_shape, new_figure, wrap
 
 PANEL_W, PANEL_H = 3.3, 2.6
 
@@ -42,7 +42,7 @@ def predictive_figure(model, pred: dict, path: Path, footer: str) -> Path:
     measured = {les for s in data.subjects for les in s.lesions}
     lesions = [les for les in lesions if les in measured or les is None]
     rows, cols = (len(lesions), len(groups)) if mouse else grid_shape(len(groups))
-    body = new_figure(PANEL_W * cols, PANEL_H * rows)
+    body = new_figure(max(PANEL_W * cols, 5.0), PANEL_H * rows)
     axes = np.atleast_2d(body.subplots(rows, cols, squeeze=False, sharey=True))
     panels = [(r, c) for r in range(rows) for c in range(cols)]
     for n, (group, lesion) in enumerate([(g, les) for les in lesions for g in groups] if mouse else [(g, None) for g in groups]):
@@ -72,7 +72,8 @@ def predictive_figure(model, pred: dict, path: Path, footer: str) -> Path:
             if cz:
                 ax.scatter([p[0] for p in cz], [p[1] for p in cz], s=9, facecolors="none", edgecolors="0.1", zorder=3)
         ax.set_yscale("log")
-        ax.set_title(group if lesion is None else f"{group}: {lesion}", fontsize=8)
+        title = group if lesion is None else f"{group}: {lesion}"
+        ax.set_title(wrap(title, 48), fontsize=8)  # a scenario design's group is its (long) name
         ax.set_xlabel("day", fontsize=7)
         if c == 0:
             ax.set_ylabel("volume (mm^3)" if mouse else "sum of diameters (mm)", fontsize=7)
