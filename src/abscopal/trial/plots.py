@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -84,8 +85,12 @@ def waterfall(run, out: Path, footer: str) -> Path:
         if len(changes) > 2000:  # too many bars to draw: the same profile as filled areas
             for colour in dict.fromkeys(RESPONSE_COLOURS.values()):
                 ax.fill_between(x, 0, changes, where=np.array([c == colour for c in colours]), color=colour, step="mid", lw=0)
-        else:
-            ax.bar(x, changes, color=colours, width=1.0)
+        elif len(changes):  # one collection of rectangles: the look of ax.bar(x, changes, width=1) without a patch per bar
+            lo, hi = x - 0.5, x + 0.5
+            zero = np.zeros_like(changes)
+            verts = np.stack([np.column_stack(c) for c in ((lo, zero), (lo, changes), (hi, changes), (hi, zero))], axis=1)
+            ax.add_collection(PolyCollection(verts, facecolors=colours, edgecolors="none", linewidths=0))
+            ax.autoscale_view()
         ax.set_xlim(-0.5, max(len(changes), 1) - 0.5)
         ax.set_xticks([])
     return _save(fig, out / "waterfall.png", footer)
@@ -213,8 +218,6 @@ def _animal_lines(ax, run, arm: str, lid: str, colour) -> int:
     """One thin line per animal, ending at its endpoint day (x: culled there), for the first ANIMAL_LINES_MAX
     animals of the arm; returns how many were drawn. One LineCollection and one marker call: a Line2D per animal
     made this figure cost more than the whole simulation of a 2,000-subject cohort."""
-    from matplotlib.collections import LineCollection
-
     series = run.lesion_series.get(arm, {}).get(lid) or []
     t = np.asarray(run.time_days, float)
     segments, ends = [], []
