@@ -29,6 +29,7 @@ import contextlib
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,12 +56,16 @@ def cohort_command(n: int, workers: int, out: Path | None, json_path: Path) -> l
     return cmd + (["--out", str(out)] if out is not None else [])
 
 
-def time_command(cmd: list[str], src: Path) -> float:
+def time_command(cmd: list[str], src: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and its worker processes)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(src) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=src.parent)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def end_to_end(sizes: list[int], workers: int, repeats: int, baseline: Path | None = None) -> dict:
@@ -68,6 +73,7 @@ def end_to_end(sizes: list[int], workers: int, repeats: int, baseline: Path | No
     ``git archive main src benchmarks | tar -x -C /tmp/main``) of that code too, run by run in alternation."""
     variants = {"this": ROOT / "src", **({"baseline": Path(baseline).resolve()} if baseline else {})}
     times = {v: {"no_out": {n: [] for n in sizes}, "out": {n: [] for n in sizes}} for v in variants}
+    cpu = {v: {"no_out": {n: [] for n in sizes}, "out": {n: [] for n in sizes}} for v in variants}
     with tempfile.TemporaryDirectory(prefix="abscopal-cohort-bench-") as tmp:
         for r in range(repeats):
             order = [(variant, mode, n) for n in sizes for mode in ("no_out", "out") for variant in variants]
@@ -76,25 +82,31 @@ def end_to_end(sizes: list[int], workers: int, repeats: int, baseline: Path | No
             for variant, mode, n in order:
                 out = Path(tmp) / f"out-{variant}-{n}-{r}" if mode == "out" else None
                 cmd = cohort_command(n, workers, out, Path(tmp) / f"{variant}-{mode}-{n}-{r}.json")
-                wall = time_command(cmd, variants[variant])
+                wall, cpu_s = time_command(cmd, variants[variant])
                 times[variant][mode][n].append(wall)
-                print(f"  {variant}: cohort --size {n} {'--out' if out else '(no --out)'}: {wall:.1f} s", file=sys.stderr)
+                cpu[variant][mode][n].append(cpu_s)
+                print(f"  {variant}: cohort --size {n} {'--out' if out else '(no --out)'}: {wall:.1f} s "
+                      f"(CPU {cpu_s:.1f} s)", file=sys.stderr)
     lo, hi = min(sizes), max(sizes)
 
-    def rates(by_mode):
+    def rates(by_mode, scale=1.0):
         out = {}
         for mode, by_n in by_mode.items():
             dt = statistics.median(by_n[hi]) - statistics.median(by_n[lo])
-            out[mode] = (years(hi) - years(lo)) / dt if dt > 0 else None
+            out[mode] = scale * (years(hi) - years(lo)) / dt if dt > 0 else None
         return out
 
-    result = {"sizes": sizes, "workers": workers, "repeats": repeats,
-              "times_s": {mode: {str(n): ts for n, ts in by_n.items()} for mode, by_n in times["this"].items()},
-              "marginal_subject_years_per_s": rates(times["this"])}
+    def block(variant):
+        return {"times_s": {mode: {str(n): ts for n, ts in by_n.items()} for mode, by_n in times[variant].items()},
+                "cpu_s": {mode: {str(n): ts for n, ts in by_n.items()} for mode, by_n in cpu[variant].items()},
+                "marginal_subject_years_per_s": rates(times[variant]),
+                # subject-years per CPU-second times the worker count: the wall-clock rate that the CPU time
+                # spent would give on that many otherwise idle cores (insensitive to other work on the machine)
+                "marginal_subject_years_per_cpu_s_x_workers": rates(cpu[variant], workers)}
+
+    result = {"sizes": sizes, "workers": workers, "repeats": repeats, **block("this")}
     if baseline:
-        result["baseline"] = {"times_s": {mode: {str(n): ts for n, ts in by_n.items()}
-                                          for mode, by_n in times["baseline"].items()},
-                              "marginal_subject_years_per_s": rates(times["baseline"])}
+        result["baseline"] = block("baseline")
     return result
 
 
