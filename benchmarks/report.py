@@ -116,22 +116,36 @@ def cohort_section(cohort: dict, engine: dict) -> list[str]:
                 f"**{rate['out']:,.0f} subject-years/s** with `--out DIR` (Parquet chunks, figures, result.json)")
         if integ:
             cases = list(integ["cases"].values())
-            head += (f"; the integrator alone on {integ['threads']} threads and the same subjects: "
-                     f"{cases[0]['subject_years_per_s']:,.0f} subject-years/s at the cohort's settings (rtol "
-                     f"{_e(cases[0]['rtol'])}, output every 7 days) and {cases[1]['subject_years_per_s']:,.0f} at the "
+            rate_key = "subject_years_per_cpu_s_x_threads" if "cpu_s" in cases[0] else "subject_years_per_s"
+            head += (f"; the integrator alone on {integ['threads']} threads and the same subjects"
+                     + (" (from its CPU time, as on idle cores)" if "cpu_s" in cases[0] else "") + ": "
+                     f"{cases[0][rate_key]:,.0f} subject-years/s at the cohort's settings (rtol "
+                     f"{_e(cases[0]['rtol'])}, output every 7 days) and {cases[1][rate_key]:,.0f} at the "
                      f"settings of the engine table below (rtol {_e(cases[1]['rtol'])}, output at the end only)")
         if engine_rates:
             head += f" (that table: {min(engine_rates):,.0f}-{max(engine_rates):,.0f})"
+        cpu = e2e.get("marginal_subject_years_per_cpu_s_x_workers")
+        if cpu:
+            head += (f". From the CPU time the runs spent (command and workers): {cpu['no_out']:,.0f} without and "
+                     f"{cpu['out']:,.0f} with `--out` on {e2e['workers']} otherwise idle cores")
         if e2e.get("baseline"):
             base = e2e["baseline"]["marginal_subject_years_per_s"]
+            base_cpu = e2e["baseline"].get("marginal_subject_years_per_cpu_s_x_workers")
             head += (f". The code before issue 16, timed run by run in alternation with it: {base['no_out']:,.0f} "
-                     f"without and {base['out']:,.0f} with `--out`")
+                     f"without and {base['out']:,.0f} with `--out`"
+                     + (f" (CPU-based: {base_cpu['no_out']:,.0f} and {base_cpu['out']:,.0f})" if base_cpu else ""))
         lines += [head + ".", "",
-                  "| subjects | without --out: wall time (s), each run | with --out: wall time (s), each run |",
-                  "|---|---|---|"]
-        for n in sorted(e2e["sizes"]):
-            cells = [", ".join(f"{t:.1f}" for t in e2e["times_s"][mode][str(n)]) for mode in ("no_out", "out")]
-            lines.append(f"| {n:,} | {cells[0]} | {cells[1]} |")
+                  "| code | subjects | without --out: wall (CPU) seconds, each run | with --out: wall (CPU) seconds, each run |",
+                  "|---|---|---|---|"]
+        for label, block in (("this", e2e), ("before issue 16", e2e.get("baseline"))):
+            if not block:
+                continue
+            for n in sorted(e2e["sizes"]):
+                cells = [", ".join(f"{t:.1f} ({c:.1f})" if block.get("cpu_s") else f"{t:.1f}"
+                                   for t, c in zip(block["times_s"][mode][str(n)],
+                                                   (block.get("cpu_s") or block["times_s"])[mode][str(n)], strict=True))
+                         for mode in ("no_out", "out")]
+                lines.append(f"| {label} | {n:,} | {cells[0]} | {cells[1]} |")
         m = cohort.get("machine", {})
         load = m.get("load_average_at_start"), m.get("load_average_at_end")
         lines += ["", f"Wall-clock times of the real command line, one fresh process per run, {e2e['repeats']} runs of "
@@ -142,11 +156,26 @@ def cohort_section(cohort: dict, engine: dict) -> list[str]:
                      "other work shared the machine when it is above zero, and the spread of the runs shows it."
                      if load[0] and load[1] else "")]
     if stages:
+        clock = "CPU seconds" if stages.get("clock") else "seconds"
         lines += ["", f"Stages, one worker process, {stages['subjects']:,} subjects, with --out "
-                  f"(total {stages['total_s']:.1f} s; each stage timed around the function that does it):", "",
-                  "| stage | s per 1,000 subjects | share |", "|---|---|---|"]
+                  f"(total {stages['total_s']:.1f} {clock}; each stage timed around the function that does it"
+                  + (", in CPU time of the process so that other work on the machine does not inflate it" if stages.get("clock") else "")
+                  + "):", "",
+                  f"| stage | {clock} per 1,000 subjects | share |", "|---|---|---|"]
         for row in stages["stages"]:
             lines.append(f"| {row['stage']} | {row['s_per_1000']:.3f} | {100 * row['share']:.0f}% |")
+        per = {row["stage"]: row["s_per_1000"] / 1000 for row in stages["stages"]}
+        integration = next((v for k, v in per.items() if k.startswith("integration")), None)
+        per_subject = sum(v for k, v in per.items() if not ("--out" in k or k.startswith("group summaries")
+                                                             or k.startswith("other")))
+        if integration:
+            workers = (e2e or {}).get("workers", 2)
+            lines += ["", f"Where the time goes: per subject, the stages that scale with the cohort cost "
+                      f"{1000 * per_subject:.2f} ms of CPU, of which the integration is {1000 * integration:.2f} ms "
+                      f"({100 * integration / per_subject:.0f}%). On {workers} idle cores that is at most "
+                      f"{workers * 365 / 365.25 / per_subject:,.0f} subject-years/s end to end, and at most "
+                      f"{workers * 365 / 365.25 / integration:,.0f} if everything but the integration cost nothing: "
+                      "the integration at the cohort's tolerance, not the Python around it, now bounds the rate."]
     lines += ["", *WHERE_THE_TIME_GOES]
     return lines
 

@@ -90,3 +90,19 @@ def test_gone_equals_the_nan_to_num_version(site, threshold):
     les = LesionTrack("x", site, 20.0, d)
     np.testing.assert_array_equal(response._gone(les, d, threshold), _gone_reference(les, d, threshold))
     assert response._gone(les, list(d), threshold).dtype == bool
+
+
+def test_performance_doc_is_what_the_report_writes_from_the_committed_results(tmp_path):
+    """docs/performance.md is generated (benchmarks/report.py from benchmarks/results/*.json), never edited by hand:
+    the committed page and the committed measurements agree, headline included."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.report import write_performance_doc
+
+    page = tmp_path / "performance.md"
+    write_performance_doc(json.loads((ROOT / "benchmarks" / "results" / "engine.json").read_text()), page)
+    text = page.read_text()
+    assert text == (ROOT / "docs" / "performance.md").read_text()
+    assert "## End to end: `abscopal cohort`" in text.split("| engine |")[0]  # the headline comes first
