@@ -187,7 +187,7 @@ WHERE_THE_TIME_GOES = [
     "output) and never read it: 1.25 s per 1,000 subjects, more than the integration. It is now built on first use "
     "(`Result.data`); the per-subject table and result.json are unchanged.",
     "- RECIST's 'lesion gone' test used `np.nan_to_num` once per lesion and assessment: the same booleans without it "
-    "(evaluation 0.36 -> 0.30 ms per subject).",
+    "(about a sixth of the evaluation's time).",
     "- `--out` figures: the group curves drew one Line2D per subject and lesion (10,000 at 2,000 subjects, 15 s) and "
     "the waterfall one patch per bar (0.8 s at 1,500 subjects). Now one LineCollection of at most 200 subjects per "
     "arm (the panel title says so when capped) and one PolyCollection of bars (the same picture).",
@@ -201,7 +201,16 @@ WHERE_THE_TIME_GOES = [
     "kept. Reusing the last stage at output stops without an event would save about 1.5% of the calls.",
     "- The cohort integrates at rtol 1e-6 with an output every 7 days (541 accepted steps per subject), the engine "
     "table below at rtol 1e-5 with no intermediate output (365 steps): the same kernel is about 1.35x slower per "
-    "subject in the cohort. The integrator-only rate of the engine table is therefore not the ceiling of the cohort.",
+    "subject in the cohort. The integrator-only rate of the engine table is therefore not the ceiling of the cohort. "
+    "Loosening the cohort to rtol 1e-5 is no way out: over the first 1,000 subjects its final-burden error is 1.1e-5 "
+    "against the rtol 1e-10 reference (1.7e-6 at rtol 1e-6), above the 1e-5 bar.",
+    "- Reading the table: the CPU-based rates are the robust ones on a shared machine (wall times moved by a factor "
+    "of two between repeats of the same command). With `--out` the old code's marginal rate is flattered: at 2,000 "
+    "subjects it drew 10,000 thin lines, at 20,000 (streamed curves) none.",
+    "- The goal of 2,000 subject-years/s end to end on 2 cores is not reached: the integration alone at the cohort's "
+    "settings allows about 1,700, and RECIST/iRECIST evaluation and sampling (Python per subject, together about a "
+    "third of a subject's CPU time) take the rest. Next steps: a compiled (numba) RECIST 1.1/iRECIST over all "
+    "subjects of a chunk, and a cheaper right-hand side (several subjects in lock-step per thread).",
 ]
 
 
