@@ -194,11 +194,11 @@ def stage_profile(n: int) -> dict:
 # ----------------------------------------------------------------------------------------------- integrator
 def integrator_only(n: int, threads: int) -> dict:
     from abscopal.engine.compiled import run_compiled
+    from abscopal.model.registry import make_batch
     from abscopal.model.subject import subject_from_scenario
     from abscopal.population import parse_population, sample_subject
     from abscopal.scenario.load import load_scenario
     from abscopal.simulate import output_times
-    from abscopal.model.registry import make_batch
 
     scenario = load_scenario(SCENARIO)
     spec = parse_population(scenario.population, scenario.species)
