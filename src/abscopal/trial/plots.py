@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -84,8 +85,12 @@ def waterfall(run, out: Path, footer: str) -> Path:
         if len(changes) > 2000:  # too many bars to draw: the same profile as filled areas
             for colour in dict.fromkeys(RESPONSE_COLOURS.values()):
                 ax.fill_between(x, 0, changes, where=np.array([c == colour for c in colours]), color=colour, step="mid", lw=0)
-        else:
-            ax.bar(x, changes, color=colours, width=1.0)
+        elif len(changes):  # one collection of rectangles: the look of ax.bar(x, changes, width=1) without a patch per bar
+            lo, hi = x - 0.5, x + 0.5
+            zero = np.zeros_like(changes)
+            verts = np.stack([np.column_stack(c) for c in ((lo, zero), (lo, changes), (hi, changes), (hi, zero))], axis=1)
+            ax.add_collection(PolyCollection(verts, facecolors=colours, edgecolors="none", linewidths=0))
+            ax.autoscale_view()
         ax.set_xlim(-0.5, max(len(changes), 1) - 0.5)
         ax.set_xticks([])
     return _save(fig, out / "waterfall.png", footer)
@@ -206,17 +211,32 @@ def forest(rows: list[dict], out: Path, footer: str) -> Path:
     return _save(fig, out / "forest_biomarkers.png", footer)
 
 
-def _animal_lines(ax, run, arm: str, lid: str, colour) -> None:
-    """One thin line per animal, ending at its endpoint day (x: culled there)."""
+ANIMAL_LINES_MAX = 200  # thin lines per arm and lesion: enough to see the spread, cheap to draw at any cohort size
+
+
+def _animal_lines(ax, run, arm: str, lid: str, colour) -> int:
+    """One thin line per animal, ending at its endpoint day (x: culled there), for the first ANIMAL_LINES_MAX
+    animals of the arm; returns how many were drawn. One LineCollection and one marker call: a Line2D per animal
+    made this figure cost more than the whole simulation of a 2,000-subject cohort."""
     series = run.lesion_series.get(arm, {}).get(lid) or []
     t = np.asarray(run.time_days, float)
+    segments, ends = [], []
     for v, end, status in zip(series, column(run.records[arm], "endpoint_day"), column(run.records[arm], "status"), strict=False):
         if status != "ok":
             continue
+        if len(segments) == ANIMAL_LINES_MAX:
+            break
         stop = len(t) if end is None else int(np.searchsorted(t, end)) + 1
-        ax.plot(t[:stop], np.maximum(np.asarray(v, float)[:stop], FLOOR_MM3), color=colour, lw=0.5, alpha=0.35)
+        segments.append(np.column_stack([t[:stop], np.maximum(np.asarray(v, float)[:stop], FLOOR_MM3)]))
         if end is not None:
-            ax.plot(t[stop - 1], max(float(v[stop - 1]), FLOOR_MM3), "x", color=colour, ms=3, alpha=0.6)
+            ends.append((t[stop - 1], max(float(v[stop - 1]), FLOOR_MM3)))
+    if segments:
+        ax.add_collection(LineCollection(segments, colors=colour, linewidths=0.5, alpha=0.35))
+        ax.update_datalim(np.concatenate(segments))
+    if ends:
+        xs, ys = zip(*ends, strict=True)
+        ax.plot(xs, ys, "x", color=colour, ms=3, alpha=0.6, ls="none")
+    return len(segments)
 
 
 FLOOR_MM3 = 0.1  # volumes below are drawn at this floor of the log axis
@@ -244,6 +264,7 @@ def group_curves(summary: dict, out: Path, footer: str, *, name: str = "group_cu
     fig = new_figure(width, 3.2 * rows + legend_inches(len(names), legend_columns(list(labels.values()), width)))
     axes = fig.subplots(rows, columns, squeeze=False)
     for k, ax in enumerate(axes.flat):
+        capped = False
         if k >= len(lesion_ids):
             ax.set_visible(False)
             continue
@@ -254,7 +275,7 @@ def group_curves(summary: dict, out: Path, footer: str, *, name: str = "group_cu
                 continue
             colour = colours[arm["name"]]
             if run is not None:
-                _animal_lines(ax, run, arm["name"], lid, colour)
+                capped |= _animal_lines(ax, run, arm["name"], lid, colour) >= ANIMAL_LINES_MAX
             t = np.asarray(les["time_days"], float)
             at_risk = np.asarray(les["n_at_risk"], int)
             on_study = les.get("median_volume_on_study_mm3")
@@ -267,7 +288,7 @@ def group_curves(summary: dict, out: Path, footer: str, *, name: str = "group_cu
                 low, high = ([np.nan if v is None else max(v, FLOOR_MM3) for v in row] for row in band)
                 ax.fill_between(t, low, high, color=colour, alpha=0.18, lw=0)
         ax.set_yscale("log")
-        ax.set_title(wrap(f"{title}{lid}: median volume on study" + ("; thin: each animal, x: cull" if run else ""), 45),
+        ax.set_title(wrap(f"{title}{lid}: median volume on study" + ((f"; thin: first {ANIMAL_LINES_MAX} animals per arm, x: cull" if capped else "; thin: each animal, x: cull") if run else ""), 45),
                      fontsize=8)
         ax.set_xlabel("day", fontsize=8)
         ax.set_ylabel("volume (mm^3, log)", fontsize=8)
