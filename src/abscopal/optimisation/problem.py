@@ -52,6 +52,7 @@ class Dimension:
     values: tuple
     labels: tuple[str, ...]
     ordered: bool
+    key: str = ""  # where the file gives it, e.g. "search.radiotherapy.lesion_count"
 
 
 @dataclass
@@ -214,7 +215,8 @@ def _radiotherapy(raw: Any, base: dict) -> tuple[list[Dimension], float, bool]:
             raise _err(f"{counts[-1]} lesions, but patient.lesions has {len(ranked)}", f"{key}.lesion_count",
                        f"at most {len(ranked)}")
         choices = [tuple(ranked[:n]) if ranked is not None else tuple(f"L{i + 1}" for i in range(n)) for n in counts]
-        dims.append(Dimension("radiotherapy.lesions", tuple(choices), tuple(f"{n} largest" for n in counts), True))
+        dims.append(Dimension("radiotherapy.lesions", tuple(choices), tuple(f"{n} largest" for n in counts), True,
+                              f"{key}.lesion_count"))
     else:
         items = _values(raw.get("lesions", [["largest"]]), f"{key}.lesions", "list of lesion ids or selectors")
         choices = []
@@ -460,19 +462,36 @@ def _check_arms(base: dict, arms: dict, rename) -> None:
         raise
 
 
+# the field of a generated arm -> the axis of the search space that sets it
+_AXIS_OF = {("radiotherapy", "dose"): "radiotherapy.dose", ("radiotherapy", "fractions"): "radiotherapy.fractions",
+            ("radiotherapy", "interval"): "radiotherapy.interval", ("radiotherapy", "lesions"): "radiotherapy.lesions",
+            ("radiotherapy", "start"): "radiotherapy.start", ("drugs", "start"): "drugs.start_after_rt",
+            ("drugs", "count"): "drugs.count", ("drugs", "agent"): "drugs.regimen", ("drugs", "dose"): "drugs.regimen",
+            ("drugs", "every"): "drugs.regimen"}
+
+
 def _check_values(problem: Problem) -> None:
-    """Every value of every axis, in an arm with the other axes at their first value, as the trial reader sees it."""
+    """Every value of every axis, in an arm with the other axes at their first value, as the trial reader sees it;
+    an error names the key of the file that gave the value."""
     first = tuple(0 for _ in problem.dimensions)
-    arms, where = {}, {}
+    arms, varied = {}, {}
     for a, dim in enumerate(problem.dimensions):
         for i in range(len(dim.values)):
-            point = first[:a] + (i,) + first[a + 1:]
             name = f"v{a}_{i}"
-            arms[name] = problem.arm(point)
-            where[name] = f"search.{dim.name}[{i}]" if len(dim.values) > 1 else f"search.{dim.name}"
+            arms[name] = problem.arm(first[:a] + (i,) + first[a + 1:])
+            varied[name] = (dim.name, i)
 
     def rename(exc, name):
-        return f"{where.get(name, name)} ({exc.key.split('.', 2)[-1]})"
+        inner = exc.key.split(".", 2)[-1]  # e.g. radiotherapy[0].dose, drugs[0].agent
+        block, _, field_ = inner.partition(".")
+        axis = _AXIS_OF.get((block.split("[")[0], field_.split(".")[0].split("[")[0]))
+        dim = next((d for d in problem.dimensions if d.name == axis), None)
+        if dim is None:
+            return f"search ({inner})"
+        index = varied[name][1] if varied[name][0] == axis else 0
+        key = dim.key or f"search.{dim.name}"
+        key = f"{key}[{index}]" if len(dim.values) > 1 else key
+        return f"{key}.{field_}" if axis == "drugs.regimen" else key
 
     _check_arms(problem.base, arms, rename)
 
