@@ -50,8 +50,12 @@ def pareto_figure(result: dict, path: Path) -> Path:
                s=14, color="0.6", label="feasible regimens")
     fp = sorted((p for p in pts if p["regimen"] in front), key=lambda p: p[axis])
     ax.plot([p[axis] for p in fp], [p["objective"] for p in fp], "o-", color="C0", label="Pareto front")
-    for p in fp[:8]:
-        ax.annotate(p["regimen"], (p[axis], p["objective"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    placed: dict = {}
+    for p in fp:  # one label per position: regimens tied on both axes share it
+        placed.setdefault((p[axis], p["objective"]), []).append(p["regimen"])
+    for (x, y), ids in list(placed.items())[:8]:
+        text = ids[0] + (f" (+{len(ids) - 1} tied)" if len(ids) > 1 else "")
+        ax.annotate(text, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
     std = result["standard"]
     if std.get("score") is not None and (axis in std or axis == "bed10_gy"):
         x = std.get(axis)

@@ -147,7 +147,7 @@ def optimise(problem: str | Path | Problem, *, out: str | Path | None = None, wo
     result = {
         "schema": SCHEMA, "name": problem.name, "species": problem.species, "tumour": problem.base.get("tumour"),
         "objective": {"measure": problem.measure, "aggregate": problem.aggregate,
-                      "description": MEASURE_TEXT[problem.measure],
+                      "description": MEASURE_TEXT[problem.measure], **_out_of_field_note(problem.measure),
                       "ranked_by": "value" if problem.aggregate == "mean" else "ci_low (the lower bound of the interval)"},
         "evaluations": len(log.entries) + 1,
         "simulations": (len(log.entries) + 1) * per,
@@ -171,6 +171,13 @@ def optimise(problem: str | Path | Problem, *, out: str | Path | None = None, wo
         result["note"] = "no evaluated regimen met every constraint (lymphopenia bound too tight for the search space?)"
     result.update(_provenance(problem))
     return OptimisationResult(problem, result, log, outcomes)
+
+
+def _out_of_field_note(measure: str) -> dict:
+    if measure not in ("orr_out_of_field", "abscopal_rate"):
+        return {}
+    return {"out_of_field_set": "per regimen: the lesions it does not irradiate; regimens that irradiate more lesions "
+                                "are read on fewer, and smaller, lesions (docs/optimise.md, Reading the result)"}
 
 
 def _key(point) -> str:
