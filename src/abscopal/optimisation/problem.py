@@ -574,18 +574,39 @@ def points(problem: Problem):
 
 
 def _check_feasible(problem: Problem) -> None:
-    """Refuse constraints that no regimen of the space meets (known without simulating)."""
+    """Refuse constraints that no regimen of the space meets (known without simulating).
+
+    The constraints are separable: fractions and normal tissue depend on the radiotherapy axes only, drug exposure
+    on the drug axes only, so each part is searched on its own axes (the others at their first value) instead of
+    the whole product."""
     if problem.max_fractions is None and not problem.limits and not problem.exposure:
         return
     sites = lambda targets: irradiated_sites(problem, targets)  # noqa: E731
-    for point in points(problem):
-        if static_constraints(problem, problem.arm(point), sites)[1]:
-            return
-    which = [k for k, v in (("max_fractions", problem.max_fractions), ("normal_tissue", problem.limits),
-                            ("drug_exposure", problem.exposure)) if v]
-    raise _err("no regimen of the search space meets " + " and ".join(which), "constraints",
-               "constraints that at least one regimen of the search space can meet (looser limits, or smaller "
-               "doses / fewer fractions / fewer doses in search)")
+    dims = problem.dimensions
+    failing = []
+    for prefix, keys in (("radiotherapy.", ("max_fractions", "normal_tissue")), ("drugs.", ("drug_exposure",))):
+        axes = [a for a, d in enumerate(dims) if d.name.startswith(prefix)]
+        ranges = [range(len(d.values)) if a in axes else range(1) for a, d in enumerate(dims)]
+        found = False
+        for point in itertools.product(*ranges):
+            cons, _ = static_constraints(problem, problem.arm(point), sites)
+            if all(_block_ok(cons[k]) for k in keys if k in cons):
+                found = True
+                break
+        if not found:
+            failing += [k for k in keys if k in cons]
+    if failing:
+        raise _err("no regimen of the search space meets " + " and ".join(failing), "constraints",
+                   "constraints that at least one regimen of the search space can meet (looser limits, or smaller "
+                   "doses / fewer fractions / fewer doses in search)")
+
+
+def _block_ok(block: dict) -> bool:
+    if "satisfied" in block:
+        return bool(block["satisfied"])
+    if "limits" in block:
+        return all(r["satisfied"] for r in block["limits"])
+    return all(_block_ok(v) for v in block.values())
 
 
 def canonical(arm: dict) -> str:
