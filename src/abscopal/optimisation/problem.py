@@ -115,8 +115,9 @@ class Problem:
         return arm
 
     def label(self, point: tuple[int, ...]) -> str:
+        single = self.value(point, "radiotherapy.fractions") == 1  # one fraction has no interval
         parts = [f"{d.name.split('.')[-1]}={d.labels[i]}" for d, i in zip(self.dimensions, point, strict=True)
-                 if len(d.values) > 1]
+                 if len(d.values) > 1 and not (single and d.name == "radiotherapy.interval")]
         return ", ".join(parts) or "the only regimen of the search space"
 
     def document(self, arms: Mapping[str, dict]) -> dict:

@@ -159,6 +159,7 @@ def optimise(problem: str | Path | Problem, *, out: str | Path | None = None, wo
                    "common_random_numbers": f"every regimen on the same {problem.size} virtual subjects (seed {problem.seed})",
                    "cache": {"reused": evaluator.reused, "simulated": evaluator.simulated}},
         "infeasible_evaluated": n_infeasible,
+        "not_evaluable": sum(e.score is None for e in log.entries),  # no subject had the objective (e.g. no lesion left out of field)
         "regimens": regimens,
         "standard": {"name": problem.standard_name, "objective": _m(std_m), "score": std_s, "arm": _arm(problem.standard_arm),
                      "constraints": std_cons, "feasible": bool(std_feasible and std_ok), **std_extra},
