@@ -89,3 +89,11 @@ def test_missing_file_and_the_american_spelling(tmp_path, capsys):
     assert cli.main(["optimize", str(tmp_path / "none.yaml")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "none.yaml" in err[0]
+
+
+def test_one_drug_regimen_may_be_given_as_a_mapping():
+    from abscopal.optimisation.problem import parse_problem
+
+    doc = copy.deepcopy(MOUSE)
+    doc["search"]["drugs"]["regimen"] = {"agent": "anti-ctla-4", "dose": "200 ug", "every": "3 days"}
+    assert parse_problem(doc).grid_size() == parse_problem(MOUSE).grid_size()

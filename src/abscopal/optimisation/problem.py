@@ -241,7 +241,9 @@ def _drugs(raw: Any, species: str) -> list[Dimension]:
     key = "search.drugs"
     raw = as_mapping(raw, key, "a mapping with regimen, start_after_rt and count")
     check_keys(raw, DRUG_KEYS, key, required=("regimen",))
-    items = _values(raw["regimen"], f"{key}.regimen", "drug regimen {agent, dose, every}")
+    regimen = raw["regimen"]
+    items = _values([regimen] if isinstance(regimen, Mapping) else regimen, f"{key}.regimen",
+                    "drug regimen {agent, dose, every}")  # one mapping is one regimen, not a range
     regimens = []
     for i, item in enumerate(items):
         k = f"{key}.regimen[{i}]"
