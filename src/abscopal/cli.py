@@ -289,6 +289,23 @@ def cmd_trial(args) -> int:
     return _run_trial_like(args, cohort=False)
 
 
+def cmd_optimise(args) -> int:
+    from .optimisation import load_problem, optimise
+
+    problem = load_problem(args.file)
+    stream = sys.stderr if args.json == "-" else sys.stdout
+    workers = args.workers if args.workers else 1
+    if workers < 1:
+        raise InputError(f"{workers} workers", key="--workers", file=COMMAND_LINE, expected="a positive integer")
+    result = optimise(problem, out=args.out, workers=workers, progress=not args.quiet)
+    result.print_summary(file=stream)
+    _write_json(result.summary(), args.json)
+    if args.out:
+        for path in result.write(args.out):
+            print(f"wrote {path}", file=stream)
+    return EXIT_OK
+
+
 def cmd_validate(args) -> int:
     import time
 
@@ -522,6 +539,24 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--power", action="store_true", help="add power by resampling independent groups")
             p.add_argument("--power-n", type=int, help="subjects per arm for --power (default: the population size)")
         p.set_defaults(func=func)
+    for name in ("optimise", "optimize"):
+        p = _command(sub, name, summary="search regimens under constraints for an objective" if name == "optimise"
+                     else "the same as optimise",
+                     description="Search dose per fraction, fractions, interval, irradiated lesions, drug, drug start "
+                                 "and number of doses for the best objective (out-of-field ORR, abscopal rate, PFS or "
+                                 "tumour-free fraction) under constraints (fractions, normal-tissue EQD2/BED, grade >= 3 "
+                                 "lymphopenia, drug exposure), every regimen on the same virtual subjects. Prints the "
+                                 "ranked regimens; --out also writes the Pareto figure, every evaluation, trial files "
+                                 "of the top regimens and a cache that a restarted run resumes from.",
+                     examples=(f"abscopal {name} examples/optimise_nsclc_sbrt_pd1.yaml --out results/optimise",
+                               f"abscopal {name} examples/optimise_nsclc_sbrt_pd1.yaml --json - > optimisation.json"))
+        p.add_argument("file", help="optimisation file (YAML), e.g. examples/optimise_nsclc_sbrt_pd1.yaml")
+        p.add_argument("--out", help="folder for result.json, pareto.png, evaluations.csv, trials/ and the resumable "
+                       "evaluation cache")
+        p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
+        p.add_argument("--workers", type=int, help="worker processes per regimen (default 1); results do not depend on it")
+        p.add_argument("--quiet", action="store_true", help="no progress line per evaluated regimen")
+        p.set_defaults(func=cmd_optimise)
     p = _command(sub, "validate", summary="the literature validation suite: one row per published target",
                  description="Score the model against published results (one row per target, simulated vs published). "
                              "A full run takes long; --lint only checks the target files.",
