@@ -32,6 +32,15 @@ def _write_json(data: dict, target: str | None) -> None:
 
 COMMAND_LINE = "<command line>"
 
+
+def _workers(args, default: int) -> int:
+    """--workers, or ``default`` when it is not given; 0 or a negative count is refused (it used to fall back silently)."""
+    if args.workers is None:
+        return default
+    if args.workers < 1:
+        raise InputError(f"{args.workers} workers", key="--workers", file=COMMAND_LINE, expected="a positive integer")
+    return args.workers
+
 # Output options and what they name: checked before any work starts, so that a wrong path never costs a run.
 # An option a command does not have is skipped (getattr), so a new output option needs only a line here.
 OUTPUT_OPTIONS = {"out": "folder", "json": "file", "docs": "folder", "report": "file"}
@@ -257,7 +266,7 @@ def _run_trial_like(args, *, cohort: bool) -> int:
         raise _wrong_command(exc, args) from None
     _warn([(f"arms.{name}." if not cohort else "", scenario) for name, scenario in design.arms], args.file)
     ensemble = _ensemble_for(args, design.species, design.arms[0][1].model)
-    workers = args.workers if args.workers else min(2, os.cpu_count() or 1)
+    workers = _workers(args, min(2, os.cpu_count() or 1))
     if args.chunk_size is not None and args.chunk_size < 1:
         raise InputError(f"{args.chunk_size} subjects per chunk", key="--chunk-size", file=args.file, expected="a positive integer")
     run = run_trial(design, workers=workers, progress=ProgressBar(len(design.arms)), out=args.out,
@@ -294,9 +303,7 @@ def cmd_optimise(args) -> int:
 
     problem = load_problem(args.file)
     stream = sys.stderr if args.json == "-" else sys.stdout
-    workers = args.workers if args.workers else 1
-    if workers < 1:
-        raise InputError(f"{workers} workers", key="--workers", file=COMMAND_LINE, expected="a positive integer")
+    workers = _workers(args, 1)
     result = optimise(problem, out=args.out, workers=workers, progress=not args.quiet)
     result.print_summary(file=stream)
     _write_json(result.summary(), args.json)
@@ -331,7 +338,7 @@ def cmd_validate(args) -> int:
         print(f"[{done}/{total}] {name}", file=sys.stderr)
 
     results = run_targets(args.ids or None, fast=args.fast, progress=progress, seeds=args.seeds,
-                          immune_null=not args.no_immune_null, workers=args.workers or min(2, os.cpu_count() or 1),
+                          immune_null=not args.no_immune_null, workers=_workers(args, min(2, os.cpu_count() or 1)),
                           keep=bool(args.docs), cache=args.cache, part=args.part)
     seconds = time.perf_counter() - start
     data = validation_json(results)
