@@ -1,4 +1,4 @@
-"""Trial figures: waterfall of best change and spider plot (one panel per arm, small multiples), swimmer plot,
+"""Trial figures: waterfall of best change, spider and swimmer plots (one panel per arm, small multiples),
 Kaplan-Meier per arm with a table of numbers at risk below the curves, forest plot of subgroups, and (mice)
 group growth curves. Each carries the research-use notice; the layout rules are those of abscopal.plots
 (2 to 8 arms without clipping or overlap, checked in tests/integration/test_figures.py)."""
@@ -34,9 +34,9 @@ def _save(fig, path: Path, footer: str) -> Path:
     return finish(fig, path, footer)
 
 
-def _arm_panels(run, xlabel: str, ylabel: str, legend: tuple[list, list]):
-    """One panel per arm in a grid (small multiples) with the RECIST PR (-30%) and PD (+20%) lines, a shared y
-    axis and one legend below: returns the figure and (axis, arm) pairs."""
+def _arm_panels(run, xlabel: str, ylabel: str, legend: tuple[list, list], recist: bool = True):
+    """One panel per arm in a grid (small multiples) with the RECIST PR (-30%) and PD (+20%) lines (``recist``), a
+    shared y axis and one legend below: returns the figure and (axis, arm) pairs."""
     arms = list(run.records)
     rows, columns = grid_shape(len(arms))
     handles, labels = legend
@@ -48,7 +48,8 @@ def _arm_panels(run, xlabel: str, ylabel: str, legend: tuple[list, list]):
         if k >= len(arms):
             ax.set_visible(False)
             continue
-        recist_lines(ax)
+        if recist:
+            recist_lines(ax)
         ax.set_title(wrap(arms[k], int(PANEL_W * 11)), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.yaxis.set_tick_params(labelleft=True)
@@ -108,24 +109,28 @@ def spider(run, out: Path, footer: str, max_lines: int = 60) -> Path:
     return _save(fig, out / "spider.png", footer)
 
 
-def swimmer(run, out: Path, footer: str, max_subjects: int = 40) -> Path:
-    arm = list(run.records)[-1]
-    records = [r for r in head(run.records[arm], 10 * max_subjects) if r.get("pfs_day") is not None][:max_subjects]
-    fig = new_figure(7.5, max(3.0, 0.15 * len(records) + 1.6))
-    ax = fig.subplots()
-    for y, r in enumerate(sorted(records, key=lambda r: r["os_day"])):
-        ax.barh(y, r["os_day"], color="0.8", height=0.7)
-        ax.barh(y, r["pfs_day"], color="tab:blue", height=0.7)
-        if r["os_event"]:
-            ax.plot(r["os_day"], y, "kx", ms=4)
-        if r["pfs_event"]:
-            ax.plot(r["pfs_day"], y, "r|", ms=6)
-    ax.set_xlabel("day")
-    ax.set_ylabel("subject")
-    ax.set_title(wrap(f"swimmer plot: {arm} (first {len(records)} subjects)", 80), fontsize=9)
-    legend_below(fig, [Patch(color="tab:blue"), Patch(color="0.8"), Line2D([], [], ls="", marker="|", color="r", ms=6),
-                       Line2D([], [], ls="", marker="x", color="k", ms=4)],
-                 ["progression-free", "alive after progression", "PFS event (progression or death)", "death"])
+def swimmer(run, out: Path, footer: str, max_subjects: int = 25) -> Path:
+    """Time on study per subject, one panel per arm (the first ``max_subjects`` evaluable subjects of each, sorted
+    by survival): blue while progression-free, grey alive after progression, a red tick at the PFS event and a
+    cross at death."""
+    legend = ([Patch(color="tab:blue"), Patch(color="0.8"), Line2D([], [], ls="", marker="|", color="r", ms=6),
+               Line2D([], [], ls="", marker="x", color="k", ms=4)],
+              ["progression-free", "alive after progression", "PFS event (progression or death)", "death"])
+    shown = {arm: [r for r in head(table, 10 * max_subjects) if r.get("pfs_day") is not None][:max_subjects]
+             for arm, table in run.records.items()}
+    rows = max((len(records) for records in shown.values()), default=0)
+    fig, panels = _arm_panels(run, "day", f"subject (first {rows} of each arm)", legend, recist=False)
+    for ax, arm in panels:
+        for y, r in enumerate(sorted(shown[arm], key=lambda r: r["os_day"])):
+            ax.barh(y, r["os_day"], color="0.8", height=0.7)
+            ax.barh(y, r["pfs_day"], color="tab:blue", height=0.7)
+            if r["os_event"]:
+                ax.plot(r["os_day"], y, "kx", ms=4)
+            if r["pfs_event"]:
+                ax.plot(r["pfs_day"], y, "r|", ms=6)
+        ax.set_ylim(-0.8, max(rows, 1) - 0.2)
+        ax.set_yticks([])
+        ax.set_xlim(left=0)
     return _save(fig, out / "swimmer.png", footer)
 
 
