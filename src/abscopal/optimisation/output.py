@@ -86,12 +86,10 @@ def trial_document(problem, arm: dict, name: str) -> dict:
 
 
 def write_outputs(res, folder: Path) -> list[Path]:
-    from ..cli import _write_json
-
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     path = folder / "result.json"
-    _write_json(res.result, str(path))
+    path.write_text(json.dumps(res.result, indent=1, allow_nan=False) + "\n")  # as the command line writes JSON
     written.append(path)
     written.append(pareto_figure(res.result, folder / "pareto.png"))
     path = folder / "evaluations.csv"
