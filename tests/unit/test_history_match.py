@@ -179,3 +179,20 @@ def test_one_command_runs_every_wave_and_writes_the_ensemble_and_resumes(tmp_pat
     assert history_match.main(argv) == 0
     assert json.loads(out.read_text())["sets"] == first["sets"]
     assert history_match.main([*argv[:3], "0,5", *argv[4:]]) == 2  # a wave of 0 points is refused
+
+
+def test_a_completed_wave_is_redone_when_the_model_changed(tmp_path):
+    """A finished wave is reused only for the model (fingerprint) and targets (digest) it was run with; a wave left
+    by an older model used to be taken as complete, so its emulators outlived the change."""
+
+    class Changed(ToySimulator):
+        def fingerprint(self) -> str:
+            return super().fingerprint() + "+changed"
+
+    logs = []
+    first = HistoryMatch(toy_space(), ToySimulator(), tmp_path, SETTINGS, log=logs.append).run_wave(1, 16)
+    again = HistoryMatch(toy_space(), ToySimulator(), tmp_path, SETTINGS, log=logs.append).run_wave(1, 16)
+    assert again == first and any("already complete" in line for line in logs)
+    logs.clear()
+    HistoryMatch(toy_space(), Changed(), tmp_path, SETTINGS, log=logs.append).run_wave(1, 16)
+    assert any("another model" in line for line in logs) and not any("already complete" in line for line in logs)
