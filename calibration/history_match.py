@@ -77,8 +77,13 @@ def main(argv=None) -> int:
     what.add_argument("--screen", action="store_true", help="Morris screening of every check margin")
     what.add_argument("--wave", type=int, metavar="K", help="run wave K (waves 1..K-1 must be complete)")
     what.add_argument("--ensemble", action="store_true", help="write the posterior ensemble from the completed waves")
+    what.add_argument("--all", action="store_true",
+                      help="the whole calibration in one command: the waves of --wave-points, then the ensemble "
+                           "(resumable: finished simulations and waves are reused)")
     parser.add_argument("--force", action="store_true", help="--write-space: overwrite an existing file")
     parser.add_argument("--points", type=int, default=128, help="design points of the wave")
+    parser.add_argument("--wave-points", default="256,128",
+                        help="--all: design points of each wave, comma-separated (default 256,128: the shipped mouse run)")
     parser.add_argument("--budget", type=int, help="at most this many new simulations in this run (cached ones are free)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=3, help="design point i runs at seed index i %% seeds")
@@ -129,6 +134,22 @@ def main(argv=None) -> int:
             summary = hm.run_wave(args.wave, args.points, args.budget)
             print(json.dumps({k: summary[k] for k in ("wave", "points", "region_before", "region_after",
                                                       "simulated_nonimplausible")}))
+        elif args.all:
+            points = [int(p) for p in args.wave_points.split(",") if p.strip()]
+            if not points or min(points) < 1:
+                print(f"error: --wave-points {args.wave_points!r}: expected positive whole numbers, comma-separated",
+                      file=sys.stderr)
+                return 2
+            for k, n in enumerate(points, start=1):
+                summary = hm.run_wave(k, n, args.budget)
+                print(json.dumps({key: summary[key] for key in ("wave", "points", "region_before", "region_after",
+                                                                "simulated_nonimplausible")}), flush=True)
+            out = Path(args.out or HERE.parent / "src/abscopal/parameters/posterior" / f"{species}.json")
+            source = "calibration/history_match.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+            doc, summary = ensemble_module.write_ensemble(hm, args.size, out, source)
+            for warning in summary["warnings"]:
+                print(f"warning: {warning}", file=sys.stderr)
+            print(f"wrote {out} ({len(doc['sets'])} sets) and its summary (.summary.json, .summary.md)")
         else:
             out = Path(args.out or HERE.parent / "src/abscopal/parameters/posterior" / f"{species}.json")
             waves = hm.completed_waves()

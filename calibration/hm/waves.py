@@ -163,6 +163,9 @@ class HistoryMatch:
         margins = margins_table(self.checks, [r["observables"] for r in recs])
         return margins.var(axis=0, ddof=1) if len(recs) > 1 else np.zeros(len(self.checks)), new, recs
 
+    def _model_key(self) -> str:
+        return f"{self.simulator.fingerprint()}|{self.simulator.digest()}"
+
     def run_wave(self, k: int, n: int, budget: int | None = None) -> dict:
         s = self.settings
         waves = [self.load_wave(j) for j in range(1, k)]
@@ -172,8 +175,11 @@ class HistoryMatch:
         stored = json.loads(design_path.read_text()) if design_path.exists() else None
         if stored and len(stored["unit"]) == n and stored["parameters"] == self.space.names:
             if (folder / "wave.json").exists() and (folder / "emulator.pkl").exists():
-                self.log(f"[wave {k}] already complete ({folder}); delete the folder to redo it")
-                return json.loads((folder / "wave.json").read_text())
+                done = json.loads((folder / "wave.json").read_text())
+                if done.get("model") == self._model_key():
+                    self.log(f"[wave {k}] already complete ({folder}); delete the folder to redo it")
+                    return done
+                self.log(f"[wave {k}] was run with another model or other targets: redone on the same design")
             U, before = np.array(stored["unit"]), stored["region_before"]
         else:
             U, before = self.design(k, n, waves)
@@ -204,6 +210,7 @@ class HistoryMatch:
         with open(folder / "emulator.pkl", "wb") as f:
             pickle.dump(wave, f)
         summary = self.wave_summary(k, wave, waves, recs, U, before, fit_seconds)
+        summary["model"] = self._model_key()  # a completed wave is reused only for this model and these targets
         (folder / "wave.json").write_text(json.dumps(summary, indent=1))
         self.log(f"[wave {k}] done: region {before:.4g} -> {summary['region_after']:.4g} of the prior cube; "
                  f"{summary['simulated_nonimplausible']} of {len(recs)} design points non-implausible when simulated")

@@ -11,6 +11,8 @@ from .simulate import simulate_many as simulate_many
 # Cohorts and trials (abscopal.trial.api), imported on first use: `import abscopal` stays light for one simulation.
 _TRIAL_API = ("load_trial", "run_trial", "run_cohort", "TrialResult")
 _FIT_API = ("fit", "FitResult")  # abscopal.fitting: fit parameters to the user's own measurements
+# Regimen optimisation (abscopal.optimisation), likewise on first use.
+_OPTIMISE_API = ("optimise", "load_problem", "OptimisationResult")
 
 
 def __getattr__(name: str):
@@ -22,8 +24,12 @@ def __getattr__(name: str):
         from . import fitting
 
         return getattr(fitting, name)
+    if name in _OPTIMISE_API:
+        import importlib
+
+        return getattr(importlib.import_module(".optimisation", __name__), name)
     raise AttributeError(f"module 'abscopal' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_TRIAL_API) + list(_FIT_API))
+    return sorted(list(globals()) + list(_TRIAL_API) + list(_FIT_API) + list(_OPTIMISE_API))

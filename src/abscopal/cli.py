@@ -32,6 +32,15 @@ def _write_json(data: dict, target: str | None) -> None:
 
 COMMAND_LINE = "<command line>"
 
+
+def _workers(args, default: int) -> int:
+    """--workers, or ``default`` when it is not given; 0 or a negative count is refused (it used to fall back silently)."""
+    if args.workers is None:
+        return default
+    if args.workers < 1:
+        raise InputError(f"{args.workers} workers", key="--workers", file=COMMAND_LINE, expected="a positive integer")
+    return args.workers
+
 # Output options and what they name: checked before any work starts, so that a wrong path never costs a run.
 # An option a command does not have is skipped (getattr), so a new output option needs only a line here.
 OUTPUT_OPTIONS = {"out": "folder", "json": "file", "docs": "folder", "report": "file"}
@@ -257,7 +266,7 @@ def _run_trial_like(args, *, cohort: bool) -> int:
         raise _wrong_command(exc, args) from None
     _warn([(f"arms.{name}." if not cohort else "", scenario) for name, scenario in design.arms], args.file)
     ensemble = _ensemble_for(args, design.species, design.arms[0][1].model)
-    workers = args.workers if args.workers else min(2, os.cpu_count() or 1)
+    workers = _workers(args, min(2, os.cpu_count() or 1))
     if args.chunk_size is not None and args.chunk_size < 1:
         raise InputError(f"{args.chunk_size} subjects per chunk", key="--chunk-size", file=args.file, expected="a positive integer")
     run = run_trial(design, workers=workers, progress=ProgressBar(len(design.arms)), out=args.out,
@@ -289,6 +298,21 @@ def cmd_trial(args) -> int:
     return _run_trial_like(args, cohort=False)
 
 
+def cmd_optimise(args) -> int:
+    from .optimisation import load_problem, optimise
+
+    problem = load_problem(args.file)
+    stream = sys.stderr if args.json == "-" else sys.stdout
+    workers = _workers(args, 1)
+    result = optimise(problem, out=args.out, workers=workers, progress=not args.quiet)
+    result.print_summary(file=stream)
+    _write_json(result.summary(), args.json)
+    if args.out:
+        for path in result.write(args.out):
+            print(f"wrote {path}", file=stream)
+    return EXIT_OK
+
+
 def cmd_validate(args) -> int:
     import time
 
@@ -314,7 +338,7 @@ def cmd_validate(args) -> int:
         print(f"[{done}/{total}] {name}", file=sys.stderr)
 
     results = run_targets(args.ids or None, fast=args.fast, progress=progress, seeds=args.seeds,
-                          immune_null=not args.no_immune_null, workers=args.workers or min(2, os.cpu_count() or 1),
+                          immune_null=not args.no_immune_null, workers=_workers(args, min(2, os.cpu_count() or 1)),
                           keep=bool(args.docs), cache=args.cache, part=args.part)
     seconds = time.perf_counter() - start
     data = validation_json(results)
@@ -522,6 +546,24 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--power", action="store_true", help="add power by resampling independent groups")
             p.add_argument("--power-n", type=int, help="subjects per arm for --power (default: the population size)")
         p.set_defaults(func=func)
+    for name in ("optimise", "optimize"):
+        p = _command(sub, name, summary="search regimens under constraints for an objective" if name == "optimise"
+                     else "the same as optimise",
+                     description="Search dose per fraction, fractions, interval, irradiated lesions, drug, drug start "
+                                 "and number of doses for the best objective (out-of-field ORR, abscopal rate, PFS or "
+                                 "tumour-free fraction) under constraints (fractions, normal-tissue EQD2/BED, grade >= 3 "
+                                 "lymphopenia, drug exposure), every regimen on the same virtual subjects. Prints the "
+                                 "ranked regimens; --out also writes the Pareto figure, every evaluation, trial files "
+                                 "of the top regimens and a cache that a restarted run resumes from.",
+                     examples=(f"abscopal {name} examples/optimise_nsclc_sbrt_pd1.yaml --out results/optimise",
+                               f"abscopal {name} examples/optimise_nsclc_sbrt_pd1.yaml --json - > optimisation.json"))
+        p.add_argument("file", help="optimisation file (YAML), e.g. examples/optimise_nsclc_sbrt_pd1.yaml")
+        p.add_argument("--out", help="folder for result.json, pareto.png, evaluations.csv, trials/ and the resumable "
+                       "evaluation cache")
+        p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
+        p.add_argument("--workers", type=int, help="worker processes per regimen (default 1); results do not depend on it")
+        p.add_argument("--quiet", action="store_true", help="no progress line per evaluated regimen")
+        p.set_defaults(func=cmd_optimise)
     p = _command(sub, "validate", summary="the literature validation suite: one row per published target",
                  description="Score the model against published results (one row per target, simulated vs published). "
                              "A full run takes long; --lint only checks the target files.",

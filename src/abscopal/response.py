@@ -157,8 +157,16 @@ class _Burden:
 
 
 def _gone(les: LesionTrack, d: np.ndarray, disappearance_mm: float) -> np.ndarray:
-    d = np.nan_to_num(np.asarray(d, dtype=float))
-    return d < (NODE_NORMAL_MM if _is_node(les) else disappearance_mm)
+    """Below the disappearance threshold at each scan; a missing (NaN) diameter counts as 0 mm.
+
+    The same as ``np.nan_to_num(d) < threshold`` (infinities compare alike), without nan_to_num's cost:
+    this runs once per lesion and assessment of every subject of a cohort."""
+    d = np.asarray(d, dtype=float)
+    threshold = NODE_NORMAL_MM if _is_node(les) else disappearance_mm
+    gone = d < threshold
+    if threshold > 0.0:
+        gone |= np.isnan(d)
+    return gone
 
 
 def _burden(lesions: list[LesionTrack], disappearance_mm: float, use_non_targets: bool) -> _Burden | None:

@@ -86,14 +86,33 @@ def diameter_from_volume(volume):
     return np.cbrt(6.0 * np.asarray(volume) / math.pi)
 
 
-@dataclass
 class Result:
-    """The result of `abscopal simulate`: ``to_dict()`` gives the contract's JSON."""
+    """The result of `abscopal simulate`: ``to_dict()`` gives the contract's JSON.
 
-    scenario: Scenario
-    subject: Subject
-    trajectory: SubjectTrajectory
-    data: dict
+    ``data`` (the contract's JSON) is built on first use: a cohort reads the trajectory directly and never
+    needs it, and building it (rounded lists of every time course) cost more than integrating the subject.
+    """
+
+    __slots__ = ("scenario", "subject", "trajectory", "_data")
+
+    def __init__(self, scenario: Scenario, subject: Subject, trajectory: SubjectTrajectory, data: dict | None = None):
+        self.scenario = scenario
+        self.subject = subject
+        self.trajectory = trajectory
+        self._data = data
+
+    @property
+    def data(self) -> dict:
+        if self._data is None:
+            self._data = build_result(self.scenario, self.subject, self.trajectory)
+        return self._data
+
+    @data.setter
+    def data(self, value: dict) -> None:
+        self._data = value
+
+    def __repr__(self) -> str:
+        return f"Result(scenario={self.scenario.name!r}, status={self.trajectory.status!r})"
 
     def to_dict(self) -> dict:
         return self.data
@@ -127,7 +146,7 @@ def simulate_many(scenarios: list[Scenario], *, progress=None, indices: list[int
         raise ValueError("scenarios of one batch must share duration and output interval")
     duration, interval = sims.pop()
     trajectories = run_subjects(subjects, duration, interval, progress=progress)
-    results = [Result(sc, sub, tr, build_result(sc, sub, tr)) for sc, sub, tr in zip(scenarios, subjects, trajectories, strict=True)]
+    results = [Result(sc, sub, tr) for sc, sub, tr in zip(scenarios, subjects, trajectories, strict=True)]
     return _stop_dosing_at_progression(results, duration, interval, indices)
 
 
@@ -149,8 +168,10 @@ def _stop_dosing_at_progression(results: list[Result], duration: float, interval
     """
     redo = []
     for k, result in enumerate(results):
+        if not any(r.until_progression for r in result.scenario.drugs):
+            continue  # checked first: the progression day needs the result's JSON, built only when asked for
         day = result.data["summary"]["progression_day"]
-        if day is None or not any(r.until_progression for r in result.scenario.drugs):
+        if day is None:
             continue
         drugs = tuple(
             dataclasses.replace(r, days=tuple(d for d in r.days if d <= day)) if r.until_progression else r
@@ -160,7 +181,7 @@ def _stop_dosing_at_progression(results: list[Result], duration: float, interval
     if redo:
         subjects = [_subject_for(sc, indices[k]) for k, sc in redo]
         for (k, sc), sub, tr in zip(redo, subjects, run_subjects(subjects, duration, interval), strict=True):
-            results[k] = Result(sc, sub, tr, build_result(sc, sub, tr))
+            results[k] = Result(sc, sub, tr)
     return results
 
 

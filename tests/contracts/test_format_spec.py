@@ -37,7 +37,8 @@ from abscopal.trial.design import cohort_design, parse_trial
 
 ROOT = Path(__file__).resolve().parents[2]
 FORMAT_MD = ROOT / "docs" / "format.md"
-EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.yaml")
+                  if not p.name.startswith(("optimise_", "fit_")))  # optimisation and fit files have their own format
 TARGETS = sorted((ROOT / "src" / "abscopal" / "validation" / "targets").glob("*.yaml"))
 REGENERATE = "regenerate with `python -m abscopal.scenario.spec --write`"
 

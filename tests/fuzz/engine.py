@@ -81,6 +81,8 @@ class Case:
 def examples() -> list[Example]:
     out = []
     for path in sorted(EXAMPLES.glob("*.yaml")):
+        if path.name.startswith(("optimise_", "fit_")):  # not scenario or trial files
+            continue
         text = path.read_text()
         data = yaml.safe_load(text)
         command = "trial" if "arms" in data else ("cohort" if "population" in data else "simulate")

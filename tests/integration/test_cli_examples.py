@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = sorted(p for p in (Path(__file__).resolve().parents[2] / "examples").glob("*.yaml")
-                  if not p.name.startswith(("trial_", "cohort_"))
-                  and "\narms:" not in p.read_text())  # single-subject scenarios (a fit design may be a trial file)
+                  if not p.name.startswith(("trial_", "cohort_", "optimise_", "fit_")))  # single-subject scenarios
 TOP = {"schema", "name", "species", "tumour", "time_days", "lesions", "alc_per_ul", "summary", "provenance", "notice", "status"}
 LESION = {"id", "site", "irradiated", "volume_mm3", "diameter_mm", "baseline_diameter_mm", "best_change_pct",
           "final_change_pct", "controlled", "tcp"}

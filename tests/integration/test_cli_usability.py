@@ -115,6 +115,16 @@ def test_cohort_of_size_zero(capsys):
     assert "--size" in err and "1 to" in err and "Arrow" not in err
 
 
+@pytest.mark.parametrize("command, target", [("cohort", str(EXAMPLES / "cohort_nsclc_sbrt_pembrolizumab.yaml")),
+                                             ("trial", str(EXAMPLES / "trial_nsclc_sbrt_pembrolizumab.yaml")),
+                                             ("validate", "dewan2009_fractionation_abscopal_ctla4")])
+@pytest.mark.parametrize("count", ["0", "-2"])
+def test_a_worker_count_below_one_is_refused(capsys, command, target, count):
+    """--workers 0 used to fall back silently to the default; it is a mistake worth one clear line."""
+    err = _one_line_error(capsys, command, target, "--workers", count)
+    assert "--workers" in err and "positive integer" in err
+
+
 def test_trial_file_given_to_simulate_names_the_trial_command(capsys):
     path = str(EXAMPLES / "trial_nsclc_sbrt_pembrolizumab.yaml")
     assert f"`abscopal trial {path}`" in _one_line_error(capsys, "simulate", path)
@@ -207,7 +217,7 @@ def test_usual_doses_do_not_warn():
                                    "count": 3}])):
         assert scenario_warnings(parse_scenario(doc)) == []
     for example in sorted(EXAMPLES.glob("*.yaml")):
-        if not example.name.startswith("trial_") and "\narms:" not in example.read_text():  # scenarios, not trials
+        if not example.name.startswith(("trial_", "optimise_", "fit_")):  # optimise_/fit_: other formats
             from abscopal.scenario.load import load_scenario
 
             assert scenario_warnings(load_scenario(example)) == [], example.name

@@ -159,3 +159,40 @@ def test_an_ensemble_of_the_space_is_read_by_the_packages_posterior_reader(speci
     assert ensemble.validate_posterior(doc) == []
     (tmp_path / f"{species}.json").write_text(json.dumps(doc))
     assert load_ensemble(species, 2, directory=tmp_path).sets[1] == sets[1]
+
+
+def test_one_command_runs_every_wave_and_writes_the_ensemble_and_resumes(tmp_path, capsys):
+    """`history_match.py --all` (the calibration in one command) on the toy: the waves, then an ensemble around
+    the truth; run again, it reuses every finished simulation and writes the same ensemble."""
+    import history_match
+
+    out = tmp_path / "toy.json"
+    argv = ["--toy", "--all", "--wave-points", "24,24", "--workdir", str(tmp_path / "runs"), "--out", str(out),
+            "--size", "12", "--workers", "1", "--order", "1", "--seeds", "2", "--repeats", "3",
+            "--candidates", "4096", "--samples", "48"]
+    assert history_match.main(argv) == 0
+    first = json.loads(out.read_text())
+    a = np.array([s["a"] for s in first["sets"]])
+    b = np.array([s["b"] for s in first["sets"]])
+    assert len(first["sets"]) == 12 and np.all(np.abs(np.log(a * b / 2.0)) < 0.45)
+    assert "--all" in first["source"]
+    assert history_match.main(argv) == 0
+    assert json.loads(out.read_text())["sets"] == first["sets"]
+    assert history_match.main([*argv[:3], "0,5", *argv[4:]]) == 2  # a wave of 0 points is refused
+
+
+def test_a_completed_wave_is_redone_when_the_model_changed(tmp_path):
+    """A finished wave is reused only for the model (fingerprint) and targets (digest) it was run with; a wave left
+    by an older model used to be taken as complete, so its emulators outlived the change."""
+
+    class Changed(ToySimulator):
+        def fingerprint(self) -> str:
+            return super().fingerprint() + "+changed"
+
+    logs = []
+    first = HistoryMatch(toy_space(), ToySimulator(), tmp_path, SETTINGS, log=logs.append).run_wave(1, 16)
+    again = HistoryMatch(toy_space(), ToySimulator(), tmp_path, SETTINGS, log=logs.append).run_wave(1, 16)
+    assert again == first and any("already complete" in line for line in logs)
+    logs.clear()
+    HistoryMatch(toy_space(), Changed(), tmp_path, SETTINGS, log=logs.append).run_wave(1, 16)
+    assert any("another model" in line for line in logs) and not any("already complete" in line for line in logs)

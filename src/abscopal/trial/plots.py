@@ -1,4 +1,4 @@
-"""Trial figures: waterfall of best change and spider plot (one panel per arm, small multiples), swimmer plot,
+"""Trial figures: waterfall of best change, spider and swimmer plots (one panel per arm, small multiples),
 Kaplan-Meier per arm with a table of numbers at risk below the curves, forest plot of subgroups, and (mice)
 group growth curves. Each carries the research-use notice; the layout rules are those of abscopal.plots
 (2 to 8 arms without clipping or overlap, checked in tests/integration/test_figures.py)."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -33,9 +34,9 @@ def _save(fig, path: Path, footer: str) -> Path:
     return finish(fig, path, footer)
 
 
-def _arm_panels(run, xlabel: str, ylabel: str, legend: tuple[list, list]):
-    """One panel per arm in a grid (small multiples) with the RECIST PR (-30%) and PD (+20%) lines, a shared y
-    axis and one legend below: returns the figure and (axis, arm) pairs."""
+def _arm_panels(run, xlabel: str, ylabel: str, legend: tuple[list, list], recist: bool = True):
+    """One panel per arm in a grid (small multiples) with the RECIST PR (-30%) and PD (+20%) lines (``recist``), a
+    shared y axis and one legend below: returns the figure and (axis, arm) pairs."""
     arms = list(run.records)
     rows, columns = grid_shape(len(arms))
     handles, labels = legend
@@ -47,7 +48,8 @@ def _arm_panels(run, xlabel: str, ylabel: str, legend: tuple[list, list]):
         if k >= len(arms):
             ax.set_visible(False)
             continue
-        recist_lines(ax)
+        if recist:
+            recist_lines(ax)
         ax.set_title(wrap(arms[k], int(PANEL_W * 11)), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.yaxis.set_tick_params(labelleft=True)
@@ -84,8 +86,12 @@ def waterfall(run, out: Path, footer: str) -> Path:
         if len(changes) > 2000:  # too many bars to draw: the same profile as filled areas
             for colour in dict.fromkeys(RESPONSE_COLOURS.values()):
                 ax.fill_between(x, 0, changes, where=np.array([c == colour for c in colours]), color=colour, step="mid", lw=0)
-        else:
-            ax.bar(x, changes, color=colours, width=1.0)
+        elif len(changes):  # one collection of rectangles: the look of ax.bar(x, changes, width=1) without a patch per bar
+            lo, hi = x - 0.5, x + 0.5
+            zero = np.zeros_like(changes)
+            verts = np.stack([np.column_stack(c) for c in ((lo, zero), (lo, changes), (hi, changes), (hi, zero))], axis=1)
+            ax.add_collection(PolyCollection(verts, facecolors=colours, edgecolors="none", linewidths=0))
+            ax.autoscale_view()
         ax.set_xlim(-0.5, max(len(changes), 1) - 0.5)
         ax.set_xticks([])
     return _save(fig, out / "waterfall.png", footer)
@@ -103,24 +109,28 @@ def spider(run, out: Path, footer: str, max_lines: int = 60) -> Path:
     return _save(fig, out / "spider.png", footer)
 
 
-def swimmer(run, out: Path, footer: str, max_subjects: int = 40) -> Path:
-    arm = list(run.records)[-1]
-    records = [r for r in head(run.records[arm], 10 * max_subjects) if r.get("pfs_day") is not None][:max_subjects]
-    fig = new_figure(7.5, max(3.0, 0.15 * len(records) + 1.6))
-    ax = fig.subplots()
-    for y, r in enumerate(sorted(records, key=lambda r: r["os_day"])):
-        ax.barh(y, r["os_day"], color="0.8", height=0.7)
-        ax.barh(y, r["pfs_day"], color="tab:blue", height=0.7)
-        if r["os_event"]:
-            ax.plot(r["os_day"], y, "kx", ms=4)
-        if r["pfs_event"]:
-            ax.plot(r["pfs_day"], y, "r|", ms=6)
-    ax.set_xlabel("day")
-    ax.set_ylabel("subject")
-    ax.set_title(wrap(f"swimmer plot: {arm} (first {len(records)} subjects)", 80), fontsize=9)
-    legend_below(fig, [Patch(color="tab:blue"), Patch(color="0.8"), Line2D([], [], ls="", marker="|", color="r", ms=6),
-                       Line2D([], [], ls="", marker="x", color="k", ms=4)],
-                 ["progression-free", "alive after progression", "PFS event (progression or death)", "death"])
+def swimmer(run, out: Path, footer: str, max_subjects: int = 25) -> Path:
+    """Time on study per subject, one panel per arm (the first ``max_subjects`` evaluable subjects of each, sorted
+    by survival): blue while progression-free, grey alive after progression, a red tick at the PFS event and a
+    cross at death."""
+    legend = ([Patch(color="tab:blue"), Patch(color="0.8"), Line2D([], [], ls="", marker="|", color="r", ms=6),
+               Line2D([], [], ls="", marker="x", color="k", ms=4)],
+              ["progression-free", "alive after progression", "PFS event (progression or death)", "death"])
+    shown = {arm: [r for r in head(table, 10 * max_subjects) if r.get("pfs_day") is not None][:max_subjects]
+             for arm, table in run.records.items()}
+    rows = max((len(records) for records in shown.values()), default=0)
+    fig, panels = _arm_panels(run, "day", f"subject (first {rows} of each arm)", legend, recist=False)
+    for ax, arm in panels:
+        for y, r in enumerate(sorted(shown[arm], key=lambda r: r["os_day"])):
+            ax.barh(y, r["os_day"], color="0.8", height=0.7)
+            ax.barh(y, r["pfs_day"], color="tab:blue", height=0.7)
+            if r["os_event"]:
+                ax.plot(r["os_day"], y, "kx", ms=4)
+            if r["pfs_event"]:
+                ax.plot(r["pfs_day"], y, "r|", ms=6)
+        ax.set_ylim(-0.8, max(rows, 1) - 0.2)
+        ax.set_yticks([])
+        ax.set_xlim(left=0)
     return _save(fig, out / "swimmer.png", footer)
 
 
@@ -206,17 +216,32 @@ def forest(rows: list[dict], out: Path, footer: str) -> Path:
     return _save(fig, out / "forest_biomarkers.png", footer)
 
 
-def _animal_lines(ax, run, arm: str, lid: str, colour) -> None:
-    """One thin line per animal, ending at its endpoint day (x: culled there)."""
+ANIMAL_LINES_MAX = 200  # thin lines per arm and lesion: enough to see the spread, cheap to draw at any cohort size
+
+
+def _animal_lines(ax, run, arm: str, lid: str, colour) -> int:
+    """One thin line per animal, ending at its endpoint day (x: culled there), for the first ANIMAL_LINES_MAX
+    animals of the arm; returns how many were drawn. One LineCollection and one marker call: a Line2D per animal
+    made this figure cost more than the whole simulation of a 2,000-subject cohort."""
     series = run.lesion_series.get(arm, {}).get(lid) or []
     t = np.asarray(run.time_days, float)
+    segments, ends = [], []
     for v, end, status in zip(series, column(run.records[arm], "endpoint_day"), column(run.records[arm], "status"), strict=False):
         if status != "ok":
             continue
+        if len(segments) == ANIMAL_LINES_MAX:
+            break
         stop = len(t) if end is None else int(np.searchsorted(t, end)) + 1
-        ax.plot(t[:stop], np.maximum(np.asarray(v, float)[:stop], FLOOR_MM3), color=colour, lw=0.5, alpha=0.35)
+        segments.append(np.column_stack([t[:stop], np.maximum(np.asarray(v, float)[:stop], FLOOR_MM3)]))
         if end is not None:
-            ax.plot(t[stop - 1], max(float(v[stop - 1]), FLOOR_MM3), "x", color=colour, ms=3, alpha=0.6)
+            ends.append((t[stop - 1], max(float(v[stop - 1]), FLOOR_MM3)))
+    if segments:
+        ax.add_collection(LineCollection(segments, colors=colour, linewidths=0.5, alpha=0.35))
+        ax.update_datalim(np.concatenate(segments))
+    if ends:
+        xs, ys = zip(*ends, strict=True)
+        ax.plot(xs, ys, "x", color=colour, ms=3, alpha=0.6, ls="none")
+    return len(segments)
 
 
 FLOOR_MM3 = 0.1  # volumes below are drawn at this floor of the log axis
@@ -244,6 +269,7 @@ def group_curves(summary: dict, out: Path, footer: str, *, name: str = "group_cu
     fig = new_figure(width, 3.2 * rows + legend_inches(len(names), legend_columns(list(labels.values()), width)))
     axes = fig.subplots(rows, columns, squeeze=False)
     for k, ax in enumerate(axes.flat):
+        capped = False
         if k >= len(lesion_ids):
             ax.set_visible(False)
             continue
@@ -254,7 +280,7 @@ def group_curves(summary: dict, out: Path, footer: str, *, name: str = "group_cu
                 continue
             colour = colours[arm["name"]]
             if run is not None:
-                _animal_lines(ax, run, arm["name"], lid, colour)
+                capped |= _animal_lines(ax, run, arm["name"], lid, colour) >= ANIMAL_LINES_MAX
             t = np.asarray(les["time_days"], float)
             at_risk = np.asarray(les["n_at_risk"], int)
             on_study = les.get("median_volume_on_study_mm3")
@@ -267,7 +293,7 @@ def group_curves(summary: dict, out: Path, footer: str, *, name: str = "group_cu
                 low, high = ([np.nan if v is None else max(v, FLOOR_MM3) for v in row] for row in band)
                 ax.fill_between(t, low, high, color=colour, alpha=0.18, lw=0)
         ax.set_yscale("log")
-        ax.set_title(wrap(f"{title}{lid}: median volume on study" + ("; thin: each animal, x: cull" if run else ""), 45),
+        ax.set_title(wrap(f"{title}{lid}: median volume on study" + ((f"; thin: first {ANIMAL_LINES_MAX} animals per arm, x: cull" if capped else "; thin: each animal, x: cull") if run else ""), 45),
                      fontsize=8)
         ax.set_xlabel("day", fontsize=8)
         ax.set_ylabel("volume (mm^3, log)", fontsize=8)

@@ -18,9 +18,6 @@ from pathlib import Path
 PRESENTATION = frozenset(("cli.py", "plots.py", "report.py", "docs.py", "sbml.py", "__main__.py"))  # cannot change a value
 
 
-PRESENTATION = frozenset(("cli.py", "plots.py", "report.py", "docs.py", "sbml.py", "__main__.py"))  # cannot change a value
-
-
 @cache
 def model_fingerprint() -> str:
     """Hash of the package's code and data that can change a simulated value (validation target files, which

@@ -23,6 +23,7 @@ named, the per-lesion volume series (``run.lesion_series[arm][lesion_id]``, kept
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from ..response import scan_indices
 from ..simulate import diameter_from_volume
@@ -32,28 +33,16 @@ def _ok(run, arm: str) -> list[dict]:
     return [r for r in run.records[arm] if r.get("status") == "ok"]
 
 
-def _ranks(x: np.ndarray) -> np.ndarray:
-    """Average ranks (ties share the mean of their ranks), 1-based."""
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x), float)
-    sx = x[order]
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and sx[j + 1] == sx[i]:
-            j += 1
-        ranks[order[i:j + 1]] = 0.5 * (i + j) + 1.0
-        i = j + 1
-    return ranks
-
-
 def spearman(x, y) -> float | None:
+    """Spearman rank correlation (scipy.stats.spearmanr: average ranks for ties); None for fewer than 3 pairs or a
+    constant side, where the correlation is undefined. The one copy in the package (probes_cross_f uses it)."""
     x = np.asarray(x, float)
     y = np.asarray(y, float)
+    if x.shape != y.shape:
+        raise ValueError("spearman: x and y differ in length")
     if len(x) < 3 or np.all(x == x[0]) or np.all(y == y[0]):
         return None
-    rx, ry = _ranks(x), _ranks(y)
-    return float(np.corrcoef(rx, ry)[0, 1])
+    return float(stats.spearmanr(x, y).statistic)
 
 
 def spearman_records(spec: dict, run, summary) -> float | None:

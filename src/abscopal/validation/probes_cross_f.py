@@ -37,36 +37,7 @@ import copy
 import json
 from functools import lru_cache
 
-import numpy as np
-
-
-def _average_ranks(values) -> np.ndarray:
-    x = np.asarray(values, float)
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x), float)
-    i = 0
-    while i < len(x):
-        j = i
-        while j + 1 < len(x) and x[order[j + 1]] == x[order[i]]:
-            j += 1
-        ranks[order[i:j + 1]] = 0.5 * (i + j) + 1.0
-        i = j + 1
-    return ranks
-
-
-def spearman(x, y) -> float | None:
-    """Spearman rank correlation with average ranks for ties; None for fewer than 3 pairs or a constant side."""
-    x = np.asarray(x, float)
-    y = np.asarray(y, float)
-    if x.shape != y.shape:
-        raise ValueError("spearman: x and y differ in length")
-    if len(x) < 3:
-        return None
-    rx, ry = _average_ranks(x), _average_ranks(y)
-    if np.all(rx == rx[0]) or np.all(ry == ry[0]):
-        return None
-    rx, ry = rx - rx.mean(), ry - ry.mean()
-    return float(np.sum(rx * ry) / np.sqrt(np.sum(rx * rx) * np.sum(ry * ry)))
+from .probes_cand_d import spearman
 
 
 def variant_document(design: dict, variant: dict, seed: int, hosts: dict[str, str] | None = None,
