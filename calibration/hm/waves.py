@@ -173,6 +173,8 @@ class HistoryMatch:
         folder.mkdir(parents=True, exist_ok=True)
         design_path = folder / "design.json"
         stored = json.loads(design_path.read_text()) if design_path.exists() else None
+        if stored and k > 1 and stored.get("model") != self._model_key():
+            stored = None  # drawn from the region of earlier waves of another model: draw it again
         if stored and len(stored["unit"]) == n and stored["parameters"] == self.space.names:
             if (folder / "wave.json").exists() and (folder / "emulator.pkl").exists():
                 done = json.loads((folder / "wave.json").read_text())
@@ -183,7 +185,7 @@ class HistoryMatch:
             U, before = np.array(stored["unit"]), stored["region_before"]
         else:
             U, before = self.design(k, n, waves)
-            design_path.write_text(json.dumps({"wave": k, "parameters": self.space.names, "unit": U.tolist(),
+            design_path.write_text(json.dumps({"wave": k, "model": self._model_key(), "parameters": self.space.names, "unit": U.tolist(),
                                                "seeds": [i % s.seeds for i in range(len(U))], "region_before": before,
                                                "settings": asdict(s)}, indent=1))
         mc_var, used, _ = self.mc_variance(budget)

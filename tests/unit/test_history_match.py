@@ -193,6 +193,12 @@ def test_a_completed_wave_is_redone_when_the_model_changed(tmp_path):
     first = HistoryMatch(toy_space(), ToySimulator(), tmp_path, SETTINGS, log=logs.append).run_wave(1, 16)
     again = HistoryMatch(toy_space(), ToySimulator(), tmp_path, SETTINGS, log=logs.append).run_wave(1, 16)
     assert again == first and any("already complete" in line for line in logs)
+    HistoryMatch(toy_space(), ToySimulator(), tmp_path, SETTINGS, log=logs.append).run_wave(2, 16)
+    old_design = json.loads((tmp_path / "wave_2" / "design.json").read_text())
     logs.clear()
-    HistoryMatch(toy_space(), Changed(), tmp_path, SETTINGS, log=logs.append).run_wave(1, 16)
+    changed = HistoryMatch(toy_space(), Changed(), tmp_path, SETTINGS, log=logs.append)
+    changed.run_wave(1, 16)
     assert any("another model" in line for line in logs) and not any("already complete" in line for line in logs)
+    changed.run_wave(2, 16)  # its design came from the old model's wave-1 region: drawn again
+    new_design = json.loads((tmp_path / "wave_2" / "design.json").read_text())
+    assert new_design["model"] == changed._model_key() != old_design["model"]
