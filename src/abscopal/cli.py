@@ -310,7 +310,25 @@ def cmd_optimise(args) -> int:
     if args.out:
         for path in result.write(args.out):
             print(f"wrote {path}", file=stream)
+    if args.report:
+        _results_report(args, result, "optimisation_tables", args.file, stream)
     return EXIT_OK
+
+
+def _results_report(args, result, tables: str, input_file, stream) -> None:
+    """--report of fit and optimise: the printed summary, the result's table, its figures and provenance."""
+    import io
+
+    from . import report
+
+    text = io.StringIO()
+    result.print_summary(file=text)
+    data = result.summary()
+    path = report.results_report(args.report, title=f"abscopal {args.command}: {Path(input_file).name}",
+                                 summary=text.getvalue(), tables=getattr(report, tables)(data),
+                                 write_figures=result.write, input_file=input_file,
+                                 provenance=data.get("provenance") or {}, command_line=args.command_line)
+    print(f"wrote {path}", file=stream)
 
 
 def cmd_validate(args) -> int:
@@ -563,6 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", help="write the JSON result to PATH, or '-' for standard output")
         p.add_argument("--workers", type=int, help="worker processes per regimen (default 1); results do not depend on it")
         p.add_argument("--quiet", action="store_true", help="no progress line per evaluated regimen")
+        _report_option(p)
         p.set_defaults(func=cmd_optimise)
     p = _command(sub, "validate", summary="the literature validation suite: one row per published target",
                  description="Score the model against published results (one row per target, simulated vs published). "
@@ -663,6 +682,8 @@ def cmd_fit(args) -> int:
     if args.out:
         print(f"wrote {args.out}/fit.json, fitted*.yaml, posterior.csv, predictive.png, marginals.png, trace.png",
               file=stream)
+    if args.report:
+        _results_report(args, result, "fit_tables", args.design, stream)
     return EXIT_OK
 
 
@@ -694,6 +715,7 @@ def _add_fit_command(sub) -> None:
     p.add_argument("--nodes", type=int, default=NODES, help=f"Gauss-Hermite nodes for the random effect (default {NODES})")
     p.add_argument("--move", choices=MOVES, default="de", help="emcee proposal: de (default) or stretch")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    _report_option(p)
     p.set_defaults(func=cmd_fit)
 # --- end of abscopal fit ------------------------------------------------------------------------------------------
 

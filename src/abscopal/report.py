@@ -195,3 +195,32 @@ def simulate_report(path: str | Path, result, scenario_file: str | Path, command
         text = html_report(title=d["name"], summary=summary_text(result), tables=simulate_tables(d), figures=figures,
                            scenario_file=scenario_file, provenance=d["provenance"], command_line=command_line)
     return write_html(path, text)
+
+
+def results_report(path: str | Path, *, title: str, summary: str, tables: list[str], write_figures, input_file: str | Path,
+                   provenance: dict, command_line: list[str] | None = None) -> Path:
+    """``--report`` of the commands whose result object writes its own files (fit, optimise): ``write_figures(folder)``
+    writes them into a temporary folder, and the PNG files among them are embedded."""
+    with tempfile.TemporaryDirectory() as folder:
+        figures = sorted(p for p in map(Path, write_figures(folder)) if p.suffix == ".png")
+        text = html_report(title=title, summary=summary, tables=tables, figures=figures, scenario_file=input_file,
+                           provenance=provenance, command_line=command_line)
+    return write_html(path, text)
+
+
+def optimisation_tables(result: dict) -> list[str]:
+    def m(obj):
+        return [obj.get("value"), obj.get("ci_low"), obj.get("ci_high")] if isinstance(obj, dict) else [obj, None, None]
+
+    rows = [[r.get("rank"), r.get("label", ""), *m(r.get("objective"))] for r in result.get("regimens", [])]
+    standard = result.get("standard") or {}
+    rows.append(["standard", standard.get("label", ""), *m(standard.get("objective"))])
+    return [html_table(f"Regimens ranked by {result.get('objective', 'the objective')}",
+                       ["rank", "regimen", "objective", "95% low", "95% high"], rows)]
+
+
+def fit_tables(result: dict) -> list[str]:
+    rows = [[p.get("name"), p.get("unit"), p.get("mean"), p.get("median"), *(p.get("ci90") or [None, None]),
+             (p.get("prior") or {}).get("median") if isinstance(p.get("prior"), dict) else p.get("prior")]
+            for p in result.get("parameters", [])]
+    return [html_table("Posterior", ["parameter", "unit", "mean", "median", "90% low", "90% high", "prior median"], rows)]

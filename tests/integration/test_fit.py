@@ -31,9 +31,17 @@ def data_file(tmp_path_factory):
 @pytest.fixture(scope="module")
 def fitted(data_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("fitout")
-    code = main(["fit", str(data_file), "--design", DESIGN, "--out", str(out), "--json", str(out / "stdout.json"), *TINY])
+    code = main(["fit", str(data_file), "--design", DESIGN, "--out", str(out), "--json", str(out / "stdout.json"),
+                 "--report", str(out / "report.html"), *TINY])
     assert code == 0
     return out
+
+
+def test_report_holds_the_posterior_table_and_the_figures(fitted):
+    page = (fitted / "report.html").read_text()
+    assert "Posterior" in page and "doubling_time" in page and "alpha" in page
+    assert page.count("data:image/png;base64,") >= 3  # predictive, marginals, trace
+    assert "Provenance" in page and "fit_mouse_tsa_rt.yaml" in page
 
 
 def test_json_has_the_contract_keys(fitted):

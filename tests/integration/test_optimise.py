@@ -215,9 +215,13 @@ def test_out_folder_has_the_pareto_figure_and_trial_files_that_trial_reads(grid,
     path = tmp_path / "opt.yaml"
     path.write_text(yaml.safe_dump(doc))
     out = tmp_path / "out"
-    assert cli.main(["optimise", str(path), "--out", str(out), "--quiet"]) == 0
+    report = tmp_path / "optimise.html"
+    assert cli.main(["optimise", str(path), "--out", str(out), "--quiet", "--report", str(report)]) == 0
     assert (out / "pareto.png").stat().st_size > 0
     data = json.loads((out / "result.json").read_text())
+    page = report.read_text()  # --report: the ranked table, the Pareto figure embedded, the file as run, provenance
+    assert "Regimens ranked by" in page and page.count("data:image/png;base64,") >= 1
+    assert data["regimens"][0]["label"] in page and "rt_8x3_ctla4" in page and "Provenance" in page
     assert set(data["pareto"]["front"]) <= {r["id"] for r in data["regimens"]}
     files = sorted((out / "trials").glob("*.yaml"))
     assert len(files) == min(5, len(data["regimens"]))
