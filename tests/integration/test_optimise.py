@@ -222,6 +222,10 @@ def test_out_folder_has_the_pareto_figure_and_trial_files_that_trial_reads(grid,
     page = report.read_text()  # --report: the ranked table, the Pareto figure embedded, the file as run, provenance
     assert "Regimens ranked by" in page and page.count("data:image/png;base64,") >= 1
     assert data["regimens"][0]["label"] in page and "rt_8x3_ctla4" in page and "Provenance" in page
+    boot = [r["comparison_with_standard"] for r in data["regimens"] if "comparison_with_standard" in r]
+    assert boot and all("bootstrap" in c["test"] for c in boot)
+    # B resamples cannot give a p below 1/(B + 1): never a p-value of exactly 0 (two-sided: at least 2/(B + 1))
+    assert all(c["p_value"] is None or c["p_value"] >= 2 / 2001 for c in boot)
     assert set(data["pareto"]["front"]) <= {r["id"] for r in data["regimens"]}
     files = sorted((out / "trials").glob("*.yaml"))
     assert len(files) == min(5, len(data["regimens"]))
@@ -254,3 +258,9 @@ def test_python_api_returns_a_result_object():
     res = abscopal.optimise(parse_problem(mouse_problem(budget={"simulations": 5 * 6})))
     assert isinstance(res, abscopal.OptimisationResult)
     assert res.regimens and res.regimens[0]["rank"] == 1
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("optimise_*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_optimisation_example_is_valid(path):
+    problem = abscopal.load_problem(path)
+    assert problem.grid_size() > 1 and problem.standard_name

@@ -188,7 +188,10 @@ def compare(candidate: Outcomes, standard: Outcomes, measure: str, aggregate: st
     if math.isnan(observed) or not boots.size:
         return {"test": "paired bootstrap over subjects", "difference": {"value": None, "ci_low": None, "ci_high": None},
                 "p_value": None}
-    p = min(1.0, 2.0 * min(np.mean(boots <= 0.0), np.mean(boots >= 0.0)))
+    # two-sided percentile p-value with the (count + 1) / (B + 1) correction: B resamples cannot show a p below
+    # 1 / (B + 1), and a p of exactly 0 would claim more than they can
+    tail = min(np.sum(boots <= 0.0), np.sum(boots >= 0.0))
+    p = min(1.0, 2.0 * (tail + 1) / (boots.size + 1))
     return {"test": f"paired bootstrap over subjects ({BOOTSTRAP} resamples, percentile interval)", "pairs": n,
             "difference": {"value": observed, "ci_low": float(np.quantile(boots, 0.025)),
                            "ci_high": float(np.quantile(boots, 0.975))}, "p_value": float(p)}
