@@ -311,21 +311,22 @@ def cmd_optimise(args) -> int:
         for path in result.write(args.out):
             print(f"wrote {path}", file=stream)
     if args.report:
-        _results_report(args, result, "optimisation_tables", args.file, stream)
+        _results_report(args, result, "optimisation", args.file, stream)
     return EXIT_OK
 
 
-def _results_report(args, result, tables: str, input_file, stream) -> None:
+def _results_report(args, result, kind: str, input_file, stream) -> None:
     """--report of fit and optimise: the printed summary, the result's table, its figures and provenance."""
     import io
 
     from . import report
 
+    tables = {"fit": report.fit_tables, "optimisation": report.optimisation_tables}[kind]
     text = io.StringIO()
     result.print_summary(file=text)
     data = result.summary()
     path = report.results_report(args.report, title=f"abscopal {args.command}: {Path(input_file).name}",
-                                 summary=text.getvalue(), tables=getattr(report, tables)(data),
+                                 summary=text.getvalue(), tables=tables(data),
                                  write_figures=result.write, input_file=input_file,
                                  provenance=data.get("provenance") or {}, command_line=args.command_line)
     print(f"wrote {path}", file=stream)
@@ -683,7 +684,7 @@ def cmd_fit(args) -> int:
         print(f"wrote {args.out}/fit.json, fitted*.yaml, posterior.csv, predictive.png, marginals.png, trace.png",
               file=stream)
     if args.report:
-        _results_report(args, result, "fit_tables", args.design, stream)
+        _results_report(args, result, "fit", args.design, stream)
     return EXIT_OK
 
 

@@ -59,7 +59,12 @@ def survival(draw: dict, measure: str, duration: float) -> tuple[np.ndarray, np.
 
 
 def km_median(t: np.ndarray, e: np.ndarray) -> float | None:
-    """Kaplan-Meier median (the first time S(t) <= 0.5); None when not reached. NaN durations are left out."""
+    """Kaplan-Meier median (the first time S(t) <= 0.5); None when not reached. NaN durations are left out.
+
+    Written by hand rather than through lifelines (trial.statistics.km_median) because the paired bootstrap calls
+    it thousands of times per regimen: 7.6 us against 3.4 ms a call on 20 subjects (measured 2026-12-04). On 300
+    random samples it gave lifelines' median in 296; the other 4 had S(t) exactly 0.5 on a plateau, where this
+    takes the plateau's start and lifelines, through rounding of its product, the next event time."""
     keep = ~np.isnan(t)
     t, e = t[keep], e[keep]
     if not t.size:
