@@ -1,7 +1,7 @@
 """On-disk cache of validation evaluations, so that a long multi-seed run never loses finished work.
 
 One JSON file per (target, seed, immune-null) job, named by a hash of the model (every source and parameter
-file of the package, target files excepted), the target's own content, the seed index and the control.
+file of the package that can change a simulated value: counts_for_model), the target's own content, the seed index and the control.
 Changing the model or the target changes the key, so stale results are never reused. Writes are atomic.
 """
 
@@ -16,19 +16,30 @@ from importlib import resources
 from pathlib import Path
 
 PRESENTATION = frozenset(("cli.py", "plots.py", "report.py", "docs.py", "sbml.py", "__main__.py"))  # cannot change a value
+# Tools built on top of the model (`abscopal fit`, `abscopal optimise`): simulate, cohort, trial and validate never
+# import them, so editing them must not throw away hours of cached calibration and validation runs.
+TOOLS = frozenset(("fitting", "optimisation"))
+SUFFIXES = (".py", ".toml", ".txt", ".yaml", ".tsv")
+
+
+def counts_for_model(relative: Path) -> bool:
+    """Whether a file of the package (path relative to the package root) enters the model fingerprint."""
+    parts = relative.parts
+    return (relative.suffix in SUFFIXES and relative.name not in PRESENTATION and "targets" not in parts
+            and not (parts and parts[0] in TOOLS))
 
 
 @cache
 def model_fingerprint() -> str:
     """Hash of the package's code and data that can change a simulated value (validation target files, which
-    enter each key on their own, and presentation modules - figures, reports, the command line - excepted)."""
+    enter each key on their own, presentation modules - figures, reports, the command line - and the fit and
+    optimise tools excepted: counts_for_model)."""
     root = Path(str(resources.files("abscopal")))
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
-        if path.name in PRESENTATION:
-            continue
-        if path.is_file() and path.suffix in (".py", ".toml", ".txt", ".yaml", ".tsv") and "targets" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode())
+        relative = path.relative_to(root)
+        if path.is_file() and counts_for_model(relative):
+            digest.update(str(relative).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
