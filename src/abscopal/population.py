@@ -31,7 +31,8 @@ from .scenario.limits import MAX_SEED, MAX_SUBJECTS, MAX_WEIGHT
 from .scenario.load import select_targets
 from .scenario.model import Lesion, Patient, Scenario, Simulation
 
-POPULATION_KEYS = ("size", "seed", "lesions", "covariates", "tumour_mix")
+POPULATION_KEYS = ("size", "seed", "lesions", "covariates", "tumour_mix", "prior_pd1")
+PRIOR_PD1 = ("naive", "progressed")  # population.prior_pd1: no selection, or disease that progressed on PD-(L)1 blockade
 POPULATION_LESION_KEYS = ("count", "sites")
 COVARIATE_KEYS = ("alc", "pdl1_tps", "tmb", "weight")
 VARIED = {  # parameter -> population CV entry
@@ -56,6 +57,7 @@ class PopulationSpec:
     lesion_count: tuple[int, int] | None = None
     lesion_sites: tuple[str, ...] | None = None
     tumour_mix: tuple[tuple[str, float], ...] | None = None
+    prior_pd1: str = "naive"
 
 
 @cache
@@ -112,7 +114,8 @@ def parse_population(raw: Mapping | None, species: str, *, size: int | None = No
         if not items or total <= 0:
             raise InputError("no positive weight", key="population.tumour_mix", expected="weights that sum to more than 0")
         mix = tuple((name, w / total) for name, w in items)
-    return PopulationSpec(size=n, seed=s, lesion_count=count, lesion_sites=sites, tumour_mix=mix)
+    prior = choice(raw.get("prior_pd1", "naive"), PRIOR_PD1, "population.prior_pd1", "prior PD-(L)1 status")
+    return PopulationSpec(size=n, seed=s, lesion_count=count, lesion_sites=sites, tumour_mix=mix, prior_pd1=prior)
 
 
 @cache
@@ -208,6 +211,7 @@ def _tumour_constants(species: str, tumour: str) -> _TumourConstants:
 
 
 PRESENTATION_ATTEMPTS = 30  # draws tried per subject before the first draw is kept (see sample_subject)
+REFRACTORY_ATTEMPTS = 200  # the same with population.prior_pd1: progressed (a rarer condition)
 
 
 def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario:
@@ -220,14 +224,24 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
     subject's next stream (seed, k, 7, attempt). The check uses only the subject's own values and ignores the
     arm (drugs, RT, host, mechanism switches), so every arm of a trial gets the same subjects. When no draw in
     PRESENTATION_ATTEMPTS escapes (overrides that fix a rejecting tumour), the first draw is kept.
+
+    ``population.prior_pd1: progressed`` (disease that progressed on PD-(L)1 blockade, as in trials that enrol
+    refractory patients) conditions further on escape with PD-1 fully blocked: the draw's effector T cells must not
+    expand at baseline even with no PD-1 engagement (``escape_margin(..., blocked=True)`` <= 0), so that blockade
+    alone cannot turn the balance. This is primary resistance by the model's own M7 balance; acquired resistance
+    (antigen or HLA loss, interferon-pathway mutations after a response) has no representation of its own. When no
+    draw in REFRACTORY_ATTEMPTS satisfies both, the first presenting draw is kept (and failing that, the first).
     """
-    first = None
-    for attempt in range(PRESENTATION_ATTEMPTS):
-        subject, margin = _draw_subject(scenario, spec, k, attempt)
-        if margin <= 0.0:
+    first = first_presenting = None
+    progressed = spec.prior_pd1 == "progressed"
+    for attempt in range(REFRACTORY_ATTEMPTS if progressed else PRESENTATION_ATTEMPTS):
+        subject, margin, blocked = _draw_subject(scenario, spec, k, attempt)
+        if margin <= 0.0 and (not progressed or blocked <= 0.0):
             return subject
         first = first or subject
-    return first
+        if margin <= 0.0:
+            first_presenting = first_presenting or subject
+    return first_presenting or first
 
 
 _ESCAPE_PARAMETERS = frozenset((
@@ -236,11 +250,13 @@ _ESCAPE_PARAMETERS = frozenset((
     "suppression_baseline", "tmb", "tmb_exponent", "pdl1_host_share"))
 
 
-def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float, burden_mm3: float) -> float:
+def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float, burden_mm3: float, *,
+                  blocked: bool = False) -> float:
     """Net expansion rate (1/day) of a lesion's effector T cells at baseline without treatment, the M7 rate
     r_E a_g (1 - p_max L_0) / ((1 + S)(1 + q_0/q_E)) - delta_E (1 + x_E L_0), L_0 = h_L + (1 - h_L) P_0, with the subject's
     antigenicity (times its TMB factor), baseline PD-L1 P_0 and the lower of its initial and burden-adjusted suppression S.
-    Above zero the untreated tumour would be rejected: not a presenting patient."""
+    Above zero the untreated tumour would be rejected: not a presenting patient. ``blocked``: the same rate with
+    PD-1 fully blocked (L_0 = 0), above zero when blockade alone would reject the tumour."""
     from .model.subject import parameter_values
 
     values = parameter_values(c.species, c.tumour, [(n, v) for n, v in overrides if n in _ESCAPE_PARAMETERS])[0]
@@ -249,14 +265,15 @@ def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float,
     s_target = values["suppression_baseline"] * (1.0 + g_b * burden_mm3 / values["systemic_suppression_burden"]) / (1.0 + g_b)
     s = min(values["suppression_baseline"], s_target)
     q0 = values["effector_ratio_baseline"]
-    engaged = values["pdl1_host_share"] + (1.0 - values["pdl1_host_share"]) * pdl1
+    engaged = 0.0 if blocked else values["pdl1_host_share"] + (1.0 - values["pdl1_host_share"]) * pdl1
     gain = values["til_proliferation_rate"] * a_g * (1.0 - values["pdl1_max_inhibition"] * engaged) / (
         (1.0 + s) * (1.0 + q0 / values["til_proliferation_half_ratio"]))
     return gain - values["effector_death_rate"] * (1.0 + values["exhaustion_gain"] * engaged)
 
 
-def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int) -> tuple[Scenario, float]:
-    """One draw of subject k (attempt 0: the subject's first stream) and its escape margin."""
+def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int) -> tuple[Scenario, float, float]:
+    """One draw of subject k (attempt 0: the subject's first stream), its escape margin and the margin with PD-1
+    fully blocked (0.0 unless the population is selected on it: population.prior_pd1)."""
     rng = np.random.default_rng([spec.seed, k, 7] + ([attempt] if attempt else []))
     species = scenario.species
     tumour = scenario.tumour
@@ -307,11 +324,13 @@ def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int
     new_patient = Patient(lesions=tuple(lesions), alc_per_ul=alc, weight_kg=weight, bsa_m2=patient.bsa_m2, pdl1_tps=pdl1,
                           tmb_per_mb=tmb, p53_mutant=p53)
     radiotherapy = tuple(b for b in (_resolve_block(b, lesions) for b in scenario.radiotherapy) if b is not None)
-    margin = escape_margin(c, overrides, tmb, pdl1, sum(les.volume_mm3 for les in lesions))
+    volume = sum(les.volume_mm3 for les in lesions)
+    margin = escape_margin(c, overrides, tmb, pdl1, volume)
+    blocked = escape_margin(c, overrides, tmb, pdl1, volume, blocked=True) if spec.prior_pd1 == "progressed" else 0.0
     subject = dataclasses.replace(scenario, tumour=tumour, patient=new_patient, overrides=tuple(overrides),
                                   radiotherapy=radiotherapy, simulation=_with_seed(scenario.simulation, spec.seed),
                                   population=None, name=f"{scenario.name} #{k}")
-    return subject, margin
+    return subject, margin, blocked
 
 
 @lru_cache(maxsize=256)

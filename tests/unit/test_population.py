@@ -70,3 +70,38 @@ def test_stroma_and_hypoxia_vary_logit_normally_around_the_parameter_set_value()
 def test_a_user_override_fixes_a_varied_fraction_for_every_subject():
     subjects = _subjects(dict(BASE, overrides={"stromal_fraction": 0.4}), 30)
     assert {float(dict(s.overrides)["stromal_fraction"]) for s in subjects} == {0.4}
+
+
+def _blocked_margins(subjects):
+    from abscopal.population import _tumour_constants, escape_margin
+
+    out = []
+    for s in subjects:
+        c = _tumour_constants(s.species, s.tumour)
+        volume = sum(les.volume_mm3 for les in s.patient.lesions)
+        out.append(escape_margin(c, list(s.overrides), s.patient.tmb_per_mb, s.patient.pdl1_tps, volume, blocked=True))
+    return np.array(out)
+
+
+def test_prior_pd1_progressed_selects_tumours_that_escape_even_under_full_blockade():
+    naive_doc = dict(BASE, tumour="nsclc", population={"size": 200, "seed": 5})
+    naive = _subjects(naive_doc, 200)
+    progressed = _subjects(dict(naive_doc, population={"size": 200, "seed": 5, "prior_pd1": "progressed"}), 200)
+    naive_margins, progressed_margins = _blocked_margins(naive), _blocked_margins(progressed)
+    assert (naive_margins > 0).mean() > 0.1  # blockade alone would turn the balance in a real share of naive subjects
+    assert (progressed_margins <= 0).all()  # ... and in none of the selected ones
+    # subjects that already escaped under blockade are kept as they were drawn (same stream, attempt 0 first)
+    same = [a.patient.lesions == b.patient.lesions for a, b, m in zip(naive, progressed, naive_margins, strict=True) if m <= 0]
+    assert all(same) and len(same) > 20
+
+
+def test_prior_pd1_naive_is_the_default_and_a_bad_value_is_refused():
+    import pytest
+
+    from abscopal.errors import InputError
+
+    doc = dict(BASE, population={"size": 30, "seed": 2})
+    explicit = _subjects(dict(doc, population={"size": 30, "seed": 2, "prior_pd1": "naive"}), 30)
+    assert [s.overrides for s in _subjects(doc, 30)] == [s.overrides for s in explicit]
+    with pytest.raises(InputError, match="prior_pd1"):
+        parse_population({"size": 5, "prior_pd1": "refractory"}, "human")

@@ -409,6 +409,9 @@ def _population() -> Key:
                 "normalised; at least one above 0)", example={"nsclc": 0.5, "breast": 0.3, "hnscc": 0.2},
                 choices=tumours(), value=Key("weight", "number", f"a weight from 0 to {MAX_WEIGHT:g}", low=0.0, high=MAX_WEIGHT), names="tumour type",
                 default_text="the file's `tumour` only"),
+            Key("prior_pd1", "choice", "`progressed`: subjects whose disease progressed on PD-(L)1 blockade (as in "
+                "trials of refractory patients): tumours that escape immune control even with PD-1 fully blocked; "
+                "`naive`: no such selection", example="progressed", choices=("naive", "progressed"), default="naive"),
         ),
     )
 
