@@ -13,7 +13,9 @@ values against the clinical targets (``--species human``); only targets whose sp
 
 Every simulation is cached in ``--workdir`` (one JSON per point, keyed by the parameter values, species, seed
 index and model fingerprint): a killed or budget-limited run continues where it stopped when the same command
-is run again (exit status 3 means "not finished, rerun"). Simulations run in ``--workers`` spawned processes,
+is run again (exit status 3 means "not finished, rerun"). After a code change that should not change what the
+model computes, ``--adopt`` re-runs a sample of the stored points and, when every observable is bit-identical,
+keeps them for the new code (exit status 4 when a sample differs: those points stay stale). Simulations run in ``--workers`` spawned processes,
 each patching the parameter values in itself. Progress goes to stderr. Method details: calibration/hm/.
 """
 
@@ -77,6 +79,9 @@ def main(argv=None) -> int:
     what.add_argument("--screen", action="store_true", help="Morris screening of every check margin")
     what.add_argument("--wave", type=int, metavar="K", help="run wave K (waves 1..K-1 must be complete)")
     what.add_argument("--ensemble", action="store_true", help="write the posterior ensemble from the completed waves")
+    what.add_argument("--adopt", action="store_true",
+                      help="carry finished simulations of an earlier model over to the current code when a sample of "
+                           "them re-runs bit-identically (--adopt-checks per earlier model; calibration/hm/adopt.py)")
     what.add_argument("--all", action="store_true",
                       help="the whole calibration in one command: the waves of --wave-points, then the ensemble "
                            "(resumable: finished simulations and waves are reused)")
@@ -101,6 +106,7 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=100, help="--ensemble: number of parameter sets")
     parser.add_argument("--out", help="--ensemble: output file (default src/abscopal/parameters/posterior/<species>.json)")
     parser.add_argument("--ids", help="comma-separated subset of the calibration targets (plumbing checks)")
+    parser.add_argument("--adopt-checks", type=int, default=3, help="--adopt: points re-run per earlier model")
     parser.add_argument("--toy", action="store_true", help="the analytic toy simulator instead of the model (a demo)")
     args = parser.parse_args(argv)
 
@@ -125,6 +131,13 @@ def main(argv=None) -> int:
                         restarts=args.restarts, rng=args.rng)
     hm = HistoryMatch(space, simulator, workdir, settings)
     try:
+        if args.adopt:
+            from hm.adopt import adopt_stale
+
+            report = adopt_stale(hm.cache, simulator, max(1, args.adopt_checks),
+                                 log=lambda text: print(text, file=sys.stderr))
+            print(json.dumps(report))
+            return 0 if all(entry["difference"] is None for entry in report) else 4
         if args.screen:
             result = run_screen(hm, args.trajectories, args.levels, args.threshold, args.budget, args.rng)
             write_screen(result, workdir / "screen")

@@ -36,11 +36,12 @@ class PointCache:
         except (OSError, ValueError):
             return None
 
-    def put(self, params: dict, seed: int, observables: dict, problems: list[str], seconds: float) -> dict:
+    def put(self, params: dict, seed: int, observables: dict, problems: list[str], seconds: float,
+            extra: dict | None = None) -> dict:
         record = {"params": {k: float(v) for k, v in params.items()}, "species": self.species, "seed": int(seed),
                   "fingerprint": self.fingerprint, "digest": self.digest, "observables": observables,
                   "problems": problems, "seconds": round(seconds, 3),
-                  "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%S"), **(extra or {})}
         path = self.path(params, seed)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -59,3 +60,32 @@ class PointCache:
             if (rec.get("species"), rec.get("fingerprint"), rec.get("digest")) == (self.species, self.fingerprint, self.digest):
                 out.append(rec)
         return out
+
+    def stale(self) -> dict[tuple[str, str], list[dict]]:
+        """Stored points of this species made under another model fingerprint or simulator digest, grouped by
+        (fingerprint, digest); each record carries its file as ``_path``."""
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for path in sorted(self.folder.glob("*.json")) if self.folder.exists() else []:
+            try:
+                rec = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            key = (rec.get("fingerprint"), rec.get("digest"))
+            if rec.get("species") == self.species and key != (self.fingerprint, self.digest):
+                groups.setdefault(key, []).append({**rec, "_path": str(path)})
+        return groups
+
+    def adopt(self, records: list[dict]) -> int:
+        """Store ``records`` again under this cache's fingerprint and digest, with their original observables and
+        the fingerprint they were made with (``adopted_from``); the old files stay. Returns how many were new."""
+        new = 0
+        for rec in records:
+            params, seed = rec["params"], rec["seed"]
+            if self.get(params, seed) is not None:
+                continue
+            self.put(params, seed, rec["observables"], rec.get("problems", []), rec.get("seconds", 0.0),
+                     {"adopted_from": {"fingerprint": rec.get("fingerprint"), "digest": rec.get("digest"),
+                                       "created": rec.get("created")}})
+            new += 1
+        return new
+

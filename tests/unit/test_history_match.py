@@ -202,3 +202,43 @@ def test_a_completed_wave_is_redone_when_the_model_changed(tmp_path):
     changed.run_wave(2, 16)  # its design came from the old model's wave-1 region: drawn again
     new_design = json.loads((tmp_path / "wave_2" / "design.json").read_text())
     assert new_design["model"] == changed._model_key() != old_design["model"]
+
+
+class _Renamed(ToySimulator):
+    """The same computation under another fingerprint (a refactoring that does not change the model)."""
+
+    def fingerprint(self) -> str:
+        return "toy/2"
+
+
+class _Changed(_Renamed):
+    """Another fingerprint and another computation (a model change)."""
+
+    def __call__(self, params, seed):
+        observables, problems = super().__call__(params, seed)
+        return {**observables, "toy/y1": observables["toy/y1"] * (1 + 1e-12)}, problems
+
+
+def test_adopt_keeps_points_that_re_run_identically_and_refuses_a_changed_model(tmp_path):
+    from hm.adopt import adopt_stale
+
+    old = ToySimulator()
+    evaluate(old, PointCache(tmp_path, "toy", old.fingerprint(), old.digest()),
+             [({"a": 0.5 + i / 10, "b": 1.0, "c": 1.0}, i % 2) for i in range(7)], workers=1, log=lambda text: None)
+    changed = _Changed()
+    refused = PointCache(tmp_path, "toy", changed.fingerprint(), changed.digest())
+    (entry,) = adopt_stale(refused, changed, checks=3, log=lambda text: None)
+    assert entry["adopted"] == 0 and "toy/y1" in entry["difference"] and changed.calls == 1
+    assert refused.records() == []  # a single differing bit leaves the whole group stale
+    renamed = _Renamed()
+    cache = PointCache(tmp_path, "toy", renamed.fingerprint(), renamed.digest())
+    (entry,) = adopt_stale(cache, renamed, checks=3, log=lambda text: None)
+    assert entry == {"fingerprint": "toy/1", "digest": old.digest(), "points": 7, "checked": 3, "adopted": 7,
+                     "difference": None}
+    assert renamed.calls == 3  # only the sample is re-run
+    records = cache.records()
+    assert len(records) == 7 and all(r["adopted_from"]["fingerprint"] == "toy/1" for r in records)
+    again = _Renamed()  # a resumed wave now finds every point under the new fingerprint
+    for r in records:
+        assert PointCache(tmp_path, "toy", again.fingerprint(), again.digest()).get(r["params"], r["seed"]) is not None
+    assert adopt_stale(cache, renamed, log=lambda text: None)[0]["adopted"] == 0  # adopting twice adds nothing
