@@ -6,11 +6,10 @@ below 10, between 10 and 15 and above 15 mm, lesions below the 10 mm bar, ties o
 1 mm grid (so that sums land exactly on the -30 % / +20 % / +5 mm / +10 mm bars), lesions that disappear (0 mm,
 below the detection limit, NaN) and come back, new lesions (a scan index and/or tracks, nodes among them),
 non-targets on and off, confirmation on and off with a minimum SD duration, the response at a fixed scan, and
-iRECIST with and without scan days. The real cohorts: every record of trial.run.evaluate through the kernel
-equals the record through response.py, on example scenarios with varied designs.
+iRECIST with and without scan days. The real cohorts: every record of trial.run.evaluate equals the record of
+the evaluate before the kernel (tests/reference_evaluate.py), on scenarios with varied designs.
 """
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +123,7 @@ simulation: {duration: "300 days"}
 """
 
 CASES = [  # (file or None for OCCULT_TRIAL, cohort file, subjects): lesion layouts, sites, read-outs, species
-    ("benchmarks/scenarios/five_lesions_sbrt_ipi_nivo.yaml", True, 64),
+    ("benchmarks/scenarios/five_lesions_sbrt_ipi_nivo.yaml", True, 230),  # past DETAIL_SUBJECTS (200)
     ("examples/trial_nsclc_sbrt_pembrolizumab.yaml", False, 32),  # 2-5 sampled lesions, nodes, response_at
     ("examples/trial_rt_gmcsf_mixed_solid.yaml", False, 32),  # 3-6 lesions, a tumour mix
     ("examples/trial_mouse_tsa_four_arms.yaml", False, 8),  # mice: no RECIST read-out
@@ -134,9 +133,11 @@ CASES = [  # (file or None for OCCULT_TRIAL, cohort file, subjects): lesion layo
 
 @pytest.mark.parametrize("path,cohort,size", CASES)
 def test_cohort_records_equal_reference(path, cohort, size, tmp_path, monkeypatch):
-    """Every record of a real cohort through the kernel equals the record through response.py."""
+    """Every record of a real cohort through trial.run.evaluate equals the record of the evaluate before the
+    kernel (tests/reference_evaluate.py: response.py's RECIST/iRECIST, per-lesion NumPy), to the last bit."""
     from abscopal.trial import run as trial_run
     from abscopal.trial.design import load_trial
+    from tests import reference_evaluate
 
     if path is None:
         file = tmp_path / "trial.yaml"
@@ -145,7 +146,7 @@ def test_cohort_records_equal_reference(path, cohort, size, tmp_path, monkeypatc
         file = ROOT / path
     design = load_trial(file, size=size, seed=3, cohort=cohort)
     compiled = trial_run.run_trial(design, workers=1)
-    monkeypatch.setattr(trial_run, "COMPILED_RECIST", False)
+    monkeypatch.setattr(trial_run, "evaluate", reference_evaluate.evaluate)
     reference = trial_run.run_trial(design, workers=1)
     for arm, table in reference.records.items():
         assert compiled.records[arm].table.equals(table.table), arm

@@ -23,7 +23,6 @@ import numpy as np
 import pyarrow as pa
 
 from .. import population as _population
-from .. import response as recist
 from .. import response_compiled
 from ..errors import InputError
 from ..population import sample_subject
@@ -263,7 +262,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
         "baseline_alc": float(tr.alc[0]), "pdl1_tps": sc.patient.pdl1_tps, "tmb": sc.patient.tmb_per_mb,
         "p53_mutant": sc.patient.p53_mutant,
         "baseline_sum_diameters_mm": float(sum(diameter_from_volume(sub.lesions[i].volume_mm3) for i in enrolled)),
-        "alc_nadir": float(np.nanmin(tr.alc)) if tr.status == "ok" else None,
+        "alc_nadir": _nanmin(tr.alc) if tr.status == "ok" else None,
     }
     if tr.status != "ok":
         return record
@@ -282,14 +281,8 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     at = None
     if design.endpoints.response_at is not None and scans:
         at = int(np.argmin(np.abs(np.array([t[i] for i in scans]) - design.endpoints.response_at)))
-    if not scans:
-        targets, readouts = [], None
-    elif COMPILED_RECIST:
-        readouts = _readouts_compiled(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human)
-        targets = readouts[0]
-    else:
-        readouts = _readouts_reference(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human)
-        targets = readouts[0]
+    readouts = _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human) if scans else None
+    targets = readouts[0] if scans else []
     if targets:
         ids = [baseline[j] for j in targets]
         base_sum = float(diam[b, ids].sum())
@@ -340,12 +333,13 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     return record
 
 
-COMPILED_RECIST = True  # False: the reference Python of response.py (tests compare the two record by record)
+def _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human):
+    """One subject's RECIST read-outs: (target positions in ``baseline``, overall progression scan, overall
+    response, iRECIST best, in-field and out-of-field responses, target-sum change % at the read-out scan,
+    recurrence scan); the response at scan ``at`` (PD once progressed) when the design fixes one, else the best.
 
-
-def _readouts_compiled(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human):
-    """The RECIST read-outs of one subject through the compiled kernel (response_compiled.py); the same values as
-    :func:`_readouts_reference`, without building lesion objects or calling NumPy per lesion and scan."""
+    One call of the compiled kernel (response_compiled.py): the same values as response.py's assess and
+    assess_irecist on lesion tracks, without building them or calling NumPy per lesion and scan."""
     node, site = response_compiled.site_arrays(tuple(les.site for les in sub.lesions))
     ok, targets, overall, progression, change_ok, change, irecist, in_read, out_ok, out_read, recurrence = \
         response_compiled.kernel().cohort_readouts(
@@ -361,47 +355,14 @@ def _readouts_compiled(sub, diam, b, scans, baseline, in_field, out_field, dmm, 
             float(change) if change_ok else None, None if recurrence < 0 else int(recurrence))
 
 
-def _readouts_reference(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human):
-    """The RECIST read-outs of one subject through response.py: (target positions in ``baseline``, overall
-    progression scan, overall, iRECIST best, in-field and out-of-field read-outs, target-sum change % at the
-    read-out scan, recurrence scan). A read-out is the response at scan ``at`` (PD once progressed) when the
-    design fixes one, else the best response."""
-
-    def tracks(ids):
-        return [recist.LesionTrack(sub.lesions[i].id, sub.lesions[i].site, float(diam[b, i]), diam[scans, i]) for i in ids]
-
-    def read(assessment):
-        if at is not None and assessment.responses:
-            if assessment.progression_index is not None and assessment.progression_index <= at:
-                return "PD"
-            return assessment.responses[at]
-        return assessment.best
-
-    def read_change(assessment) -> float | None:
-        """The target-sum change (%) at the scan the response is read from (the waterfall bar beside the ORR):
-        the response_at scan, or the best (smallest-sum) scan before progression; the progression scan once
-        progressed."""
-        if not assessment.responses or not assessment.baseline_sum:
-            return None
-        sums, progression = np.asarray(assessment.sums, float), assessment.progression_index
-        if at is not None:
-            index = progression if progression is not None and progression <= at else at
-        elif progression == 0:
-            index = 0
-        else:
-            index = int(np.argmin(sums[: progression if progression is not None else len(sums)]))
-        return float(100.0 * (sums[index] / assessment.baseline_sum - 1.0))
-
-    targets = recist.select_targets(tracks(baseline))
-    if not is_human:
-        return targets, None, None, None, None, None, None, None
-    overall = recist.assess(tracks(baseline), disappearance_mm=dmm, new_lesion_scan=new_scan)
-    irecist = recist.assess_irecist(tracks(baseline), disappearance_mm=dmm, new_lesion_scan=new_scan).best
-    in_read = read(recist.assess(tracks(in_field), disappearance_mm=dmm, use_non_targets=False)) if in_field else None
-    out = recist.assess(tracks(out_field), disappearance_mm=dmm, use_non_targets=False) if out_field else None
-    return (targets, overall.progression_index, read(overall), irecist, in_read,
-            read(out) if out is not None else None, read_change(overall),
-            endpoints.recurrence_scan(diam[np.ix_(scans, baseline)], dmm))
+def _nanmin(a: np.ndarray) -> float:
+    """float(np.nanmin(a)) through the fmin reduction that nanmin itself uses for float arrays, without its
+    per-call overhead; an all-NaN array goes through nanmin (and its warning)."""
+    if type(a) is np.ndarray and a.dtype == np.float64:
+        value = np.fmin.reduce(a)
+        if not np.isnan(value):
+            return float(value)
+    return float(np.nanmin(a))
 
 
 def _overall_survival(tr, design: TrialDesign, k: int) -> tuple[float, bool]:
@@ -409,7 +370,8 @@ def _overall_survival(tr, design: TrialDesign, k: int) -> tuple[float, bool]:
     burden = np.maximum(tr.volume_mm3.sum(axis=1), 1e-9)
     hazard = pop["os_baseline_hazard"] * (burden / pop["os_reference_burden"]) ** pop["os_burden_exponent"]
     t = tr.time
-    cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (hazard[1:] + hazard[:-1]) * np.diff(t))])
+    cumulative = np.zeros(len(t))  # 0, then the running trapezoid sums (np.diff and np.concatenate, cheaper)
+    np.cumsum(0.5 * (hazard[1:] + hazard[:-1]) * (t[1:] - t[:-1]), out=cumulative[1:])
     threshold = np.random.default_rng([design.population.seed, k, 99]).exponential()  # paired across arms
     hit = np.nonzero(cumulative >= threshold)[0]
     if not hit.size:
