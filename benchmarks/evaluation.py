@@ -1,7 +1,7 @@
 """Benchmark: the cohort's evaluation stage alone (trial.run.evaluate: RECIST 1.1 / iRECIST, endpoints, survival
 draw), this checkout against another one, in alternating fresh processes.
 
-    .venv/bin/python benchmarks/evaluation.py --baseline /tmp/main/src        # e.g. git archive main src | tar -x -C /tmp/main
+    .venv/bin/python benchmarks/evaluation.py --baseline /tmp/main/src   # git archive main src | tar -x -C /tmp/main
     .venv/bin/python benchmarks/evaluation.py --size 1000 --repeats 5 --json benchmarks/results/evaluation.json
 
 Each run is a fresh process with the variant's ``src`` first on the path: it simulates ``--size`` subjects of the

@@ -91,7 +91,8 @@ def assess(lesions: list[reference.LesionTrack], *, disappearance_mm: float, new
                                 at_index=at_index)
     D, base, node, site, idx = _arrays(lesions)
     days = np.asarray(scan_days, dtype=float) if scan_days is not None else _NO_DAYS
-    first_new = [s for s in (new_lesion_scan, reference._first_new_scan(new_lesions, disappearance_mm)) if s is not None]
+    from_tracks = reference._first_new_scan(new_lesions, disappearance_mm)
+    first_new = [s for s in (new_lesion_scan, from_tracks) if s is not None]
     new_scan = min(first_new) if first_new else -1
     ok, responses, confirmed, best, progression, sums, base_sum, nadirs, targets = kernel().assess(
         D, base, node, site, idx, float(disappearance_mm), use_non_targets, new_scan, confirm, days,

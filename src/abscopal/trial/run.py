@@ -266,11 +266,13 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     }
     if tr.status != "ok":
         return record
-    scans = list(_scan_schedule(np.ascontiguousarray(t, dtype=float).tobytes(), design.endpoints.assessments, float(t[-1]), float(t[b])))
+    grid = np.ascontiguousarray(t, dtype=float).tobytes()
+    scans = list(_scan_schedule(grid, design.endpoints.assessments, float(t[-1]), float(t[b])))
     new_scan = None
     if later and scans:  # the first scan that shows a later lesion (an occult one once it reaches the visible size)
         occult = np.array([sub.lesions[i].occult for i in later])
-        shown = (tr.volume_mm3[np.ix_(scans, later)] > 0) & (~occult | (diam[np.ix_(scans, later)] >= v["new_lesion_diameter"]))
+        at_scans = np.ix_(scans, later)
+        shown = (tr.volume_mm3[at_scans] > 0) & (~occult | (diam[at_scans] >= v["new_lesion_diameter"]))
         hits = np.nonzero(shown.any(axis=1))[0]
         new_scan = int(hits[0]) if hits.size else None
 
@@ -281,8 +283,10 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     at = None
     if design.endpoints.response_at is not None and scans:
         at = int(np.argmin(np.abs(np.array([t[i] for i in scans]) - design.endpoints.response_at)))
-    readouts = _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human) if scans else None
-    targets = readouts[0] if scans else []
+    readouts = None
+    if scans:
+        readouts = _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human)
+    targets = readouts[0] if readouts is not None else []
     if targets:
         ids = [baseline[j] for j in targets]
         base_sum = float(diam[b, ids].sum())
@@ -343,9 +347,9 @@ def _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan,
     node, site = response_compiled.site_arrays(tuple(les.site for les in sub.lesions))
     ok, targets, overall, progression, change_ok, change, irecist, in_read, out_ok, out_read, recurrence = \
         response_compiled.kernel().cohort_readouts(
-            diam[scans], diam[b], node, site, np.array(baseline, dtype=np.int64), np.array(in_field, dtype=np.int64),
-            np.array(out_field, dtype=np.int64), float(dmm), -1 if new_scan is None else new_scan,
-            -1 if at is None else at, is_human)
+            np.ascontiguousarray(diam[scans]), np.ascontiguousarray(diam[b]), node, site,
+            np.array(baseline, dtype=np.int64), np.array(in_field, dtype=np.int64), np.array(out_field, dtype=np.int64),
+            float(dmm), -1 if new_scan is None else new_scan, -1 if at is None else at, is_human)
     targets = targets.tolist()
     if not is_human:
         return targets, None, None, None, None, None, None, None
