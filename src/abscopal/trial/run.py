@@ -13,6 +13,7 @@ resumable chunks on disk).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import population as _population
-from .. import response as recist
+from .. import response_compiled
 from ..errors import InputError
 from ..population import sample_subject
 from ..response import scan_indices as _scan_indices
@@ -30,6 +31,7 @@ from ..simulate import diameter_from_volume, simulate_many
 from . import endpoints
 from .design import TrialDesign
 from .store import (
+    DETAIL_SUBJECTS,
     EXACT_SERIES_MAX,
     ChunkResult,
     ChunkStore,
@@ -232,6 +234,13 @@ def _run_chunk(design: TrialDesign, indices: range, interval: float, mode: str |
     return ChunkResult(indices.start, indices.stop, tables, time_days, curves)
 
 
+@functools.lru_cache(maxsize=64)
+def _scan_schedule(t_bytes: bytes, every: float, until: float, baseline: float) -> tuple[int, ...]:
+    """response.scan_indices of an output grid given as bytes: the cohort's subjects share a few grids, and
+    finding the scans (one argmin per scan) cost more than assessing them."""
+    return tuple(_scan_indices(np.frombuffer(t_bytes), every, until, baseline))
+
+
 def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) -> dict:
     """One subject's readouts in one arm."""
     sub, tr, sc = result.subject, result.trajectory, result.scenario
@@ -253,71 +262,50 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
         "baseline_alc": float(tr.alc[0]), "pdl1_tps": sc.patient.pdl1_tps, "tmb": sc.patient.tmb_per_mb,
         "p53_mutant": sc.patient.p53_mutant,
         "baseline_sum_diameters_mm": float(sum(diameter_from_volume(sub.lesions[i].volume_mm3) for i in enrolled)),
-        "alc_nadir": float(np.nanmin(tr.alc)) if tr.status == "ok" else None,
+        "alc_nadir": _nanmin(tr.alc) if tr.status == "ok" else None,
     }
     if tr.status != "ok":
         return record
-    scans = _scan_indices(t, design.endpoints.assessments, t[-1], float(t[b]))
+    grid = np.ascontiguousarray(t, dtype=float).tobytes()
+    scans = list(_scan_schedule(grid, design.endpoints.assessments, float(t[-1]), float(t[b])))
     new_scan = None
-    for s, ti in enumerate(scans):
-        if any(tr.volume_mm3[ti, i] > 0 and (diam[ti, i] >= v["new_lesion_diameter"] if sub.lesions[i].occult else True)
-               for i in later):
-            new_scan = s
-            break
-
-    def tracks(ids):
-        return [recist.LesionTrack(sub.lesions[i].id, sub.lesions[i].site, float(diam[b, i]), diam[scans, i]) for i in ids]
-
-    def read(assessment):
-        if design.endpoints.response_at is not None and assessment.responses:
-            at = int(np.argmin(np.abs(np.array([t[i] for i in scans]) - design.endpoints.response_at)))
-            if assessment.progression_index is not None and assessment.progression_index <= at:
-                return "PD"
-            return assessment.responses[at]
-        return assessment.best
-
-    def read_change(assessment) -> float | None:
-        """The target-sum change (%) at the scan the response is read from (the waterfall bar beside the ORR):
-        the response_at scan, or the best (smallest-sum) scan before progression; the progression scan once
-        progressed."""
-        if not assessment.responses or not assessment.baseline_sum:
-            return None
-        sums, progression = np.asarray(assessment.sums, float), assessment.progression_index
-        if design.endpoints.response_at is not None:
-            at = int(np.argmin(np.abs(np.array([t[i] for i in scans]) - design.endpoints.response_at)))
-            index = progression if progression is not None and progression <= at else at
-        elif progression == 0:
-            index = 0
-        else:
-            index = int(np.argmin(sums[: progression if progression is not None else len(sums)]))
-        return float(100.0 * (sums[index] / assessment.baseline_sum - 1.0))
+    if later and scans:  # the first scan that shows a later lesion (an occult one once it reaches the visible size)
+        occult = np.array([sub.lesions[i].occult for i in later])
+        at_scans = np.ix_(scans, later)
+        shown = (tr.volume_mm3[at_scans] > 0) & (~occult | (diam[at_scans] >= v["new_lesion_diameter"]))
+        hits = np.nonzero(shown.any(axis=1))[0]
+        new_scan = int(hits[0]) if hits.size else None
 
     in_field = [i for i in baseline if sub.lesions[i].id in irradiated]
     out_field = [i for i in baseline if sub.lesions[i].id not in targeted_any_arm]
     dmm = v["disappearance_diameter"]
     is_human = design.species == "human"
-    targets = recist.select_targets(tracks(baseline)) if scans else []
+    at = None
+    if design.endpoints.response_at is not None and scans:
+        at = int(np.argmin(np.abs(np.array([t[i] for i in scans]) - design.endpoints.response_at)))
+    readouts = None
+    if scans:
+        readouts = _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human)
+    targets = readouts[0] if readouts is not None else []
     if targets:
         ids = [baseline[j] for j in targets]
         base_sum = float(diam[b, ids].sum())
         sums = diam[np.ix_(scans, ids)].sum(axis=1)
         changes = 100.0 * (sums / base_sum - 1.0)
         record["best_sum_change_pct"] = float(changes.min())
-        record["sum_change_pct_by_scan"] = [(float(t[i]), float(c)) for i, c in zip(scans, changes, strict=True)]
+        # kept in the table for the first DETAIL_SUBJECTS subjects only (store.records_table): not built for the others
+        record["sum_change_pct_by_scan"] = ([(float(t[i]), float(c)) for i, c in zip(scans, changes, strict=True)]
+                                            if k < DETAIL_SUBJECTS else None)
     else:
         record["best_sum_change_pct"] = None
         record["sum_change_pct_by_scan"] = []
     if is_human and scans:
-        overall = recist.assess(tracks(baseline), disappearance_mm=dmm, new_lesion_scan=new_scan)
-        record["overall"] = read(overall)
-        record["overall_irecist"] = recist.assess_irecist(tracks(baseline), disappearance_mm=dmm, new_lesion_scan=new_scan).best
-        record["in_field"] = read(recist.assess(tracks(in_field), disappearance_mm=dmm, use_non_targets=False)) if in_field else None
-        out = recist.assess(tracks(out_field), disappearance_mm=dmm, use_non_targets=False) if out_field else None
-        record["out_of_field"] = read(out) if out is not None else None
-        record["response_change_pct"] = read_change(overall)
+        _, overall_progression, record["overall"], record["overall_irecist"], record["in_field"], out, change, \
+            recurrence = readouts
+        record["out_of_field"] = out
+        record["response_change_pct"] = change
         progression = endpoints.first_event(
-            *(float(t[scans[s]]) if s is not None else None for s in (
-                overall.progression_index, new_scan, endpoints.recurrence_scan(diam[np.ix_(scans, baseline)], dmm))))
+            *(float(t[scans[s]]) if s is not None else None for s in (overall_progression, new_scan, recurrence)))
         record["progression_day"] = progression
         record["os_day"], record["os_event"] = _overall_survival(tr, design, k)
         record["pfs_day"], record["pfs_event"] = endpoints.progression_free(progression, record["os_day"],
@@ -332,9 +320,9 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     if out_field and record["irradiated"]:
         if design.endpoints.abscopal_definition == "golden2015":
             idx = scans if scans else list(range(len(t)))
-            record["abscopal"] = bool(any(np.min(diam[idx, i]) <= 0.7 * diam[b, i] for i in out_field))
+            record["abscopal"] = bool(np.any(diam[idx][:, out_field].min(axis=0) <= 0.7 * diam[b, out_field]))
         else:
-            record["abscopal"] = record["out_of_field"] in ("CR", "PR") if out is not None else None
+            record["abscopal"] = out in ("CR", "PR") if out is not None else None
     else:
         record["abscopal"] = None
     record["n_out_of_field"] = len(out_field)
@@ -349,12 +337,45 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     return record
 
 
+def _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human):
+    """One subject's RECIST read-outs: (target positions in ``baseline``, overall progression scan, overall
+    response, iRECIST best, in-field and out-of-field responses, target-sum change % at the read-out scan,
+    recurrence scan); the response at scan ``at`` (PD once progressed) when the design fixes one, else the best.
+
+    One call of the compiled kernel (response_compiled.py): the same values as response.py's assess and
+    assess_irecist on lesion tracks, without building them or calling NumPy per lesion and scan."""
+    node, site = response_compiled.site_arrays(tuple(les.site for les in sub.lesions))
+    ok, targets, overall, progression, change_ok, change, irecist, in_read, out_ok, out_read, recurrence = \
+        response_compiled.kernel().cohort_readouts(
+            np.ascontiguousarray(diam[scans]), np.ascontiguousarray(diam[b]), node, site,
+            np.array(baseline, dtype=np.int64), np.array(in_field, dtype=np.int64), np.array(out_field, dtype=np.int64),
+            float(dmm), -1 if new_scan is None else new_scan, -1 if at is None else at, is_human)
+    targets = targets.tolist()
+    if not is_human:
+        return targets, None, None, None, None, None, None, None
+    names, inames = response_compiled.CATEGORIES, response_compiled.ICATEGORIES
+    return (targets, None if progression < 0 else int(progression), names[overall], inames[irecist],
+            names[in_read] if in_field else None, names[out_read] if out_ok else None,
+            float(change) if change_ok else None, None if recurrence < 0 else int(recurrence))
+
+
+def _nanmin(a: np.ndarray) -> float:
+    """float(np.nanmin(a)) through the fmin reduction that nanmin itself uses for float arrays, without its
+    per-call overhead; an all-NaN array goes through nanmin (and its warning)."""
+    if type(a) is np.ndarray and a.dtype == np.float64:
+        value = np.fmin.reduce(a)
+        if not np.isnan(value):
+            return float(value)
+    return float(np.nanmin(a))
+
+
 def _overall_survival(tr, design: TrialDesign, k: int) -> tuple[float, bool]:
     pop = _population.population_values("human")  # through the module: a parameter swap replaces it there
     burden = np.maximum(tr.volume_mm3.sum(axis=1), 1e-9)
     hazard = pop["os_baseline_hazard"] * (burden / pop["os_reference_burden"]) ** pop["os_burden_exponent"]
     t = tr.time
-    cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (hazard[1:] + hazard[:-1]) * np.diff(t))])
+    cumulative = np.zeros(len(t))  # 0, then the running trapezoid sums (np.diff and np.concatenate, cheaper)
+    np.cumsum(0.5 * (hazard[1:] + hazard[:-1]) * (t[1:] - t[:-1]), out=cumulative[1:])
     threshold = np.random.default_rng([design.population.seed, k, 99]).exponential()  # paired across arms
     hit = np.nonzero(cumulative >= threshold)[0]
     if not hit.size:
