@@ -44,7 +44,11 @@ DATA_NAME = "flat_patient_data.csv"
 DESIGN = ROOT / "examples/fit_clinical_atezolizumab.yaml"
 VOLUME_FACTOR = 0.52  # the source's volume of a lesion: 0.52 x diameter^3 (checked on every row with a diameter)
 MIN_READINGS = 6
-CACHE_VERSION = 2  # bump when a fit changes, so cached fits are not reused
+CACHE_FORMAT = 2  # the layout of a cached lesion's file
+# Each model's fit version: bump one when its fit changes, and a rerun refits that model only (the cache keeps
+# the others).
+VERSIONS = {"last_value": 1, "exponential": 1, "logistic": 1, "gompertz": 1, "general_gompertz": 3,
+            "classic_bertalanffy": 1, "general_bertalanffy": 1, "abscopal": 1}
 CLOSE_MM = 5.0  # a forecast "within 5 mm" of the scan
 CLOSE_SHARE = 0.2  # or within 20% of the lesion's first diameter
 CLASSICAL = ("exponential", "logistic", "gompertz", "general_gompertz", "classic_bertalanffy", "general_bertalanffy")
@@ -118,11 +122,14 @@ def curve(name: str, t, p) -> np.ndarray:
     raise ValueError(name)
 
 
-def _general_gompertz(t, p, substeps: int = 12) -> np.ndarray:
+EXTINCT = -30.0  # log volume (mm^3) below which a lesion is gone
+
+
+def _general_gompertz(t, p, max_steps: int = 4000) -> np.ndarray:
     """dv/dt = v^lam (beta - alpha log v) (lam = 1: Gompertz), as the paper's script writes it. No closed form:
-    classical Runge-Kutta in y = log v, ``substeps`` steps between consecutive times (plain Python floats: a
-    least-squares fit calls it thousands of times, and scipy's adaptive solvers cost ~1 ms a call).
-    p = log v0, beta, log alpha, lam."""
+    classical Runge-Kutta in y = log v with steps kept inside its stability region (h x |df/dy| <= 1; small
+    volumes make the equation stiff), plain Python floats since a least-squares fit calls it thousands of
+    times. p = log v0, beta, log alpha, lam. NaN where it would need more than ``max_steps`` steps."""
     y, beta, alpha, lam = float(p[0]), float(p[1]), math.exp(p[2]), float(p[3])
     ts = np.asarray(t, float)
     grid = sorted(set(float(x) for x in ts) | {0.0})
@@ -130,18 +137,24 @@ def _general_gompertz(t, p, substeps: int = 12) -> np.ndarray:
     def f(y):
         return math.exp(min((lam - 1.0) * y, 700.0)) * (beta - alpha * y)
 
-    values, now = {0.0: y}, 0.0
+    values, now, steps = {0.0: y}, 0.0, 0
     try:
         for target in grid[1:]:
-            h = (target - now) / substeps
-            for _ in range(substeps):
+            segment = target - now
+            while now < target - 1e-12 and y > EXTINCT:
+                stiff = math.exp(min((lam - 1.0) * y, 700.0)) * (alpha + abs(lam - 1.0) * abs(beta - alpha * y))
+                h = min(target - now, segment / 8.0, 1.0 / max(stiff, 1e-12))
                 k1 = f(y)
                 k2 = f(y + 0.5 * h * k1)
                 k3 = f(y + 0.5 * h * k2)
                 k4 = f(y + h * k3)
                 y += h * (k1 + 2 * k2 + 2 * k3 + k4) / 6.0
+                now += h
+                steps += 1
+                if steps > max_steps or not math.isfinite(y):
+                    return np.full(ts.shape, np.nan)
             now = target
-            values[target] = y
+            values[target] = y if y > EXTINCT else -math.inf  # shrunk to nothing (in finite time when lam < 1)
     except OverflowError:
         return np.full(ts.shape, np.nan)
     with np.errstate(over="ignore"):
@@ -262,39 +275,45 @@ def fit_abscopal(days, diameter, k: int, design: Path = DESIGN, grid: int = 9, m
 
 
 # -- one lesion -------------------------------------------------------------------------------------------------
-def forecast_lesion(lesion: dict, k: int, with_abscopal: bool = True) -> dict:
-    """Every model's forecast (mm) of the last ``k`` scans of ``lesion`` from its earlier scans."""
-    days, diam = lesion["days"], lesion["diameter"]
-    t = days - days[0]
-    volume = VOLUME_FACTOR * diam**3
-    out = {"arm": lesion["arm"], "n_scans": len(days), "k": k, "baseline_mm": float(diam[0]), "models": {}}
-    out["models"]["last_value"] = {"forecast_mm": [float(diam[-k - 1])] * k}
-    for name in CLASSICAL:
-        started = time.perf_counter()
-        p = fit_classical(name, t[:-k], volume[:-k])
-        entry = {"seconds": round(time.perf_counter() - started, 3)}
-        if p is None:
-            entry["forecast_mm"] = None
-        else:
-            entry["parameters"] = [float(x) for x in p]
-            entry["forecast_mm"] = [float(x) for x in diameter_of(curve(name, t[-k:], p))]
-        out["models"][name] = entry
-    if with_abscopal:
-        started = time.perf_counter()
+def _fit_one(name: str, days, diam, k: int) -> dict:
+    started = time.perf_counter()
+    if name == "last_value":
+        entry = {"forecast_mm": [float(diam[-k - 1])] * k}
+    elif name == "abscopal":
         try:
             entry = fit_abscopal(days, diam, k)
         except Exception as exc:  # noqa: BLE001 - a lesion the model cannot take is a failed forecast, not a crash
             entry = {"forecast_mm": None, "error": f"{type(exc).__name__}: {exc}"[:200]}
-        entry["seconds"] = round(time.perf_counter() - started, 2)
-        out["models"]["abscopal"] = entry
+    else:
+        t = days - days[0]
+        volume = VOLUME_FACTOR * diam**3
+        p = fit_classical(name, t[:-k], volume[:-k])
+        entry = {"forecast_mm": None} if p is None else {
+            "parameters": [float(x) for x in p], "forecast_mm": [float(x) for x in diameter_of(curve(name, t[-k:], p))]}
+    entry["seconds"] = round(time.perf_counter() - started, 3)
+    entry["version"] = VERSIONS[name]
     observed = diam[-k:]
-    for entry in out["models"].values():
-        f = entry.get("forecast_mm")
-        if f is None or not np.all(np.isfinite(f)):
-            entry["abs_error_last_mm"] = None
-            continue
+    f = entry.get("forecast_mm")
+    if f is None or not np.all(np.isfinite(f)):
+        entry["abs_error_last_mm"] = None
+    else:
         entry["abs_error_last_mm"] = float(abs(f[-1] - observed[-1]))
         entry["mae_mm"] = float(np.mean(np.abs(np.asarray(f) - observed)))
+    return entry
+
+
+def forecast_lesion(lesion: dict, k: int, with_abscopal: bool = True, cached: dict | None = None) -> dict:
+    """Every model's forecast (mm) of the last ``k`` scans of ``lesion`` from its earlier scans; the fits in
+    ``cached`` whose version is current are kept."""
+    days, diam = lesion["days"], lesion["diameter"]
+    out = {"arm": lesion["arm"], "n_scans": len(days), "k": k, "baseline_mm": float(diam[0]), "models": {}}
+    names = ["last_value", *CLASSICAL] + (["abscopal"] if with_abscopal else [])
+    old = (cached or {}).get("models", {})
+    for name in names:
+        if name in old and old[name].get("version") == VERSIONS[name]:
+            out["models"][name] = old[name]
+        else:
+            out["models"][name] = _fit_one(name, days, diam, k)
     return out
 
 
@@ -342,7 +361,7 @@ def table(summary: dict) -> str:
 
 
 def _cache_key(lesion_id: str, k: int, with_abscopal: bool) -> str:
-    text = f"{lesion_id}|{k}|{with_abscopal}|{CACHE_VERSION}"
+    text = f"{lesion_id}|{k}|{with_abscopal}|{CACHE_FORMAT}"
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -355,14 +374,12 @@ def run(data: Path, *, limit: int = 200, seed: int = 0, k: int = 2, with_abscopa
     results = []
     for n, lesion in enumerate(chosen, 1):
         path = cache / f"{_cache_key(lesion['id'], k, with_abscopal)}.json" if cache else None
-        if path is not None and path.is_file():
-            results.append(json.loads(path.read_text()))
-        else:
-            result = forecast_lesion(lesion, k, with_abscopal)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps(result) + "\n")
-            results.append(result)
+        cached = json.loads(path.read_text()) if path is not None and path.is_file() else None
+        result = forecast_lesion(lesion, k, with_abscopal, cached)
+        if path is not None and result != cached:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(result) + "\n")
+        results.append(result)
         if progress:
             progress(n, len(chosen))
     summary = summarise(results)

@@ -113,3 +113,17 @@ def test_benchmark_on_ten_real_lesions(tmp_path):
                                rtol=0.02, atol=0.2), (name, p, q)
     again, _ = lf.run(FOUND, limit=10, seed=3, k=2, with_abscopal=True, cache=tmp_path / "cache")
     assert again == results  # read back from the cache
+
+
+def test_general_gompertz_integration_matches_closed_forms():
+    t = np.array([0.0, 30, 60, 90, 150, 400])
+    # lam = 1: the classic Gompertz curve, same plateau exp(beta / alpha) and rate alpha
+    alpha, plateau = 0.3, 800.0  # fast: stiff for a fixed step of days
+    p = [math.log(5000.0), alpha * math.log(plateau), math.log(alpha), 1.0]
+    exact = lf.curve("gompertz", t, [math.log(5000.0), math.log(plateau), math.log(alpha)])
+    assert np.allclose(lf.curve("general_gompertz", t, p), exact, rtol=1e-4)
+    # lam = 2/3 and alpha ~ 0: dv/dt = beta v^(2/3), so v^(1/3) falls linearly and the lesion is gone at t = 3 v0^(1/3) / |beta|
+    beta = -0.3
+    p = [math.log(1000.0), beta, math.log(1e-9), 2.0 / 3.0]
+    cube = np.maximum(10.0 + beta * t / 3.0, 0.0) ** 3
+    assert np.allclose(lf.curve("general_gompertz", t, p), cube, rtol=1e-4, atol=1e-6)
