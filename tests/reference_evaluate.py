@@ -2,7 +2,8 @@
 kept verbatim as the reference that tests/unit/test_response_compiled.py compares the cohort path against: every
 subject's record through RECIST 1.1 / iRECIST of response.py, per-lesion NumPy and per-scan loops.
 
-Change it together with trial.run.evaluate only when a read-out changes on purpose."""
+Change it together with trial.run.evaluate only when a read-out changes on purpose. Changed on purpose since:
+``endpoints.confirm`` (RECIST 1.1 confirmation of CR/PR), which that code parsed but never applied."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
             at = int(np.argmin(np.abs(np.array([t[i] for i in scans]) - design.endpoints.response_at)))
             if assessment.progression_index is not None and assessment.progression_index <= at:
                 return "PD"
-            return assessment.responses[at]
+            return (assessment.confirmed or assessment.responses)[at]
         return assessment.best
 
     def read_change(assessment) -> float | None:
@@ -92,12 +93,14 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     else:
         record["best_sum_change_pct"] = None
         record["sum_change_pct_by_scan"] = []
+    confirm = {"confirm": True, "scan_days": [float(t[i]) for i in scans]} if design.endpoints.confirm else {}
     if is_human and scans:
-        overall = recist.assess(tracks(baseline), disappearance_mm=dmm, new_lesion_scan=new_scan)
+        overall = recist.assess(tracks(baseline), disappearance_mm=dmm, new_lesion_scan=new_scan, **confirm)
         record["overall"] = read(overall)
         record["overall_irecist"] = recist.assess_irecist(tracks(baseline), disappearance_mm=dmm, new_lesion_scan=new_scan).best
-        record["in_field"] = read(recist.assess(tracks(in_field), disappearance_mm=dmm, use_non_targets=False)) if in_field else None
-        out = recist.assess(tracks(out_field), disappearance_mm=dmm, use_non_targets=False) if out_field else None
+        record["in_field"] = (read(recist.assess(tracks(in_field), disappearance_mm=dmm, use_non_targets=False, **confirm))
+                              if in_field else None)
+        out = recist.assess(tracks(out_field), disappearance_mm=dmm, use_non_targets=False, **confirm) if out_field else None
         record["out_of_field"] = read(out) if out is not None else None
         record["response_change_pct"] = read_change(overall)
         progression = endpoints.first_event(

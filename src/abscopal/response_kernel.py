@@ -21,6 +21,7 @@ import numpy as np
 
 from abscopal.response import (
     _EPS,
+    CONFIRM_DAYS,
     ICPD_GROWTH_MM,
     MAX_TARGETS,
     MAX_TARGETS_PER_SITE,
@@ -317,19 +318,22 @@ def recurrence_scan(D, idx, disappearance_mm):
 
 
 @nb.njit(cache=True, nogil=True)
-def cohort_readouts(D, base, node, site, baseline, in_field, out_field, disappearance_mm, new_scan, at, human):
+def cohort_readouts(D, base, node, site, baseline, in_field, out_field, disappearance_mm, new_scan, at, human,
+                    confirm, days):
     """The RECIST read-outs of one subject in trial.run.evaluate (the reference is its Python through response.py):
 
     (overall evaluable, overall target positions in ``baseline``, overall read-out, overall progression, change
     evaluable, target-sum change % at the read-out scan, iRECIST best, in-field read-out, out-of-field evaluable,
     out-of-field read-out, recurrence scan). ``at``: the response_at scan (-1: best response); ``new_scan``: the
-    first scan with a new lesion (-1: none); ``human`` False: targets only (no assessment is read)."""
+    first scan with a new lesion (-1: none); ``human`` False: targets only (no assessment is read). ``confirm``
+    (endpoints.confirm): CR and PR need confirmation at a scan at least CONFIRM_DAYS later (``days``: the scan
+    days), and every read-out uses the confirmed categories."""
     no_days = np.zeros(0)
-    ok, responses, _, best, progression, sums, base_sum, _, targets = assess(
-        D, base, node, site, baseline, disappearance_mm, True, new_scan, False, no_days, 0.0, 0.0)
+    ok, responses, confirmed, best, progression, sums, base_sum, _, targets = assess(
+        D, base, node, site, baseline, disappearance_mm, True, new_scan, confirm, days, CONFIRM_DAYS, 0.0)
     if not human:
         return ok, targets, NE, -1, False, 0.0, NE, NE, False, NE, -1
-    overall = _read(ok, responses, best, progression, at)
+    overall = _read(ok, confirmed, best, progression, at)
     change_ok = ok and base_sum != 0.0
     change = 0.0
     if change_ok:
@@ -349,13 +353,13 @@ def cohort_readouts(D, base, node, site, baseline, in_field, out_field, disappea
                                           zeros, False, no_days, 0.0)
     in_read = NE
     if in_field.shape[0]:
-        iok, iresp, _, ib, iprog, _, _, _, _ = assess(D, base, node, site, in_field, disappearance_mm, False, -1,
-                                                      False, no_days, 0.0, 0.0)
+        iok, _, iresp, ib, iprog, _, _, _, _ = assess(D, base, node, site, in_field, disappearance_mm, False, -1,
+                                                      confirm, days, CONFIRM_DAYS, 0.0)
         in_read = _read(iok, iresp, ib, iprog, at)
     out_ok, out_read = False, NE
     if out_field.shape[0]:
-        ook, oresp, _, ob, oprog, _, _, _, _ = assess(D, base, node, site, out_field, disappearance_mm, False, -1,
-                                                      False, no_days, 0.0, 0.0)
+        ook, _, oresp, ob, oprog, _, _, _, _ = assess(D, base, node, site, out_field, disappearance_mm, False, -1,
+                                                      confirm, days, CONFIRM_DAYS, 0.0)
         out_ok, out_read = True, _read(ook, oresp, ob, oprog, at)
     return (ok, targets, overall, progression, change_ok, change, ibest, in_read, out_ok, out_read,
             recurrence_scan(D, baseline, disappearance_mm))

@@ -54,7 +54,7 @@ def test_the_design_states_one_single_fraction_per_arm_on_day_11():
     assert list(design.arms) == ["control", "rt_10gy", "rt_20gy", "rt_30gy", "rt_40gy"]
     assert design.species == "mouse" and design.tumour == "fsa" and design.lesion_ids == ["tumour"]
     assert first_treatment_day(design.arms["control"]) is None
-    for dose, arm in zip((10, 20, 30, 40), list(design.arms)[1:]):
+    for dose, arm in zip((10, 20, 30, 40), list(design.arms)[1:], strict=True):
         (block,) = design.arms[arm].radiotherapy
         assert block.days == (11.0,), arm
         assert block.dose_per_fraction_gy == pytest.approx(dose) and block.lesion_ids == ("tumour",), arm
@@ -75,7 +75,7 @@ def test_the_real_volumes_load_as_five_curves(tmp_path):
         assert not any(subject.censored)
     by_group = {s.group: s for s in data.subjects}
     assert max(by_group["control"].values) == pytest.approx(7793.697084479391)  # 7.79 cm^3 on day 30
-    after = [v for t, v in zip(by_group["rt_40gy"].times, by_group["rt_40gy"].values) if t + by_group["rt_40gy"].start_day > 11]
+    after = [v for t, v in zip(by_group["rt_40gy"].times, by_group["rt_40gy"].values, strict=True) if t + by_group["rt_40gy"].start_day > 11]
     assert min(after) == pytest.approx(164.96480740980174)  # the nadir after 40 Gy on day 11
 
 

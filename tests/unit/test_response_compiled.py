@@ -132,6 +132,7 @@ CASES = [  # (file or None for OCCULT_TRIAL, cohort file, subjects): lesion layo
     ("examples/trial_rt_gmcsf_mixed_solid.yaml", False, 32),  # 3-6 lesions, a tumour mix
     ("examples/trial_mouse_tsa_four_arms.yaml", False, 8),  # mice: no RECIST read-out
     (None, False, 40),
+    ("confirm", False, 40),  # the same trial with endpoints.confirm: true
 ]
 
 
@@ -143,9 +144,9 @@ def test_cohort_records_equal_reference(path, cohort, size, tmp_path, monkeypatc
     from abscopal.trial.design import load_trial
     from tests import reference_evaluate
 
-    if path is None:
+    if path in (None, "confirm"):
         file = tmp_path / "trial.yaml"
-        file.write_text(OCCULT_TRIAL)
+        file.write_text(OCCULT_TRIAL if path is None else OCCULT_TRIAL.replace("endpoints: {", "endpoints: {confirm: true, "))
     else:
         file = ROOT / path
     design = load_trial(file, size=size, seed=3, cohort=cohort)
@@ -159,3 +160,40 @@ def test_cohort_records_equal_reference(path, cohort, size, tmp_path, monkeypatc
     if design.species == "human":  # the comparison covered assessed and progressing subjects
         assert any(r["overall"] not in (None, "NE") for r in rows)
         assert any(r["progression_day"] is not None for r in rows)
+
+
+TRANSIENT = """abscopal: 1
+name: transient responses after a single fraction
+species: human
+tumour: melanoma
+population: {size: 60, seed: 5, lesions: {count: [1, 2]}}
+arms:
+  rt:
+    radiotherapy: [{lesions: [largest], dose: "6 Gy", fractions: 1, start: "day 0"}]
+endpoints: {assessments: "3 weeks"CONFIRM}
+simulation: {duration: "240 days"}
+"""
+
+
+def test_confirmation_is_applied_in_cohorts(tmp_path):
+    """endpoints.confirm: true changes read-outs (it was parsed and then ignored before 2026-12-04): a CR/PR
+    needs a second CR/PR scan at least 28 days later, so responses that regrow after one fraction become SD. The
+    confirmed cohort also equals the reference evaluate with confirmation (tests/reference_evaluate.py)."""
+    from abscopal.trial import run as trial_run
+    from abscopal.trial.design import load_trial
+    from tests import reference_evaluate
+
+    rows = {}
+    for confirm in (False, True):
+        file = tmp_path / f"trial_{confirm}.yaml"
+        file.write_text(TRANSIENT.replace("CONFIRM", ", confirm: true" if confirm else ""))
+        run = trial_run.run_trial(load_trial(file), workers=1)
+        rows[confirm] = run.records["rt"].table.to_pylist()
+        if confirm:
+            design = load_trial(file)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(trial_run, "evaluate", reference_evaluate.evaluate)
+                assert trial_run.run_trial(design, workers=1).records["rt"].table.equals(run.records["rt"].table)
+    responders = [r["overall"] in ("CR", "PR") for r in rows[False]]
+    assert sum(r["overall"] in ("CR", "PR") for r in rows[True]) < sum(responders)
+    assert all(was or r["overall"] not in ("CR", "PR") for r, was in zip(rows[True], responders, strict=True))

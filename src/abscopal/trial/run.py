@@ -285,7 +285,8 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
         at = int(np.argmin(np.abs(np.array([t[i] for i in scans]) - design.endpoints.response_at)))
     readouts = None
     if scans:
-        readouts = _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human)
+        readouts = _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human,
+                             design.endpoints.confirm, t[scans])
     targets = readouts[0] if readouts is not None else []
     if targets:
         ids = [baseline[j] for j in targets]
@@ -337,7 +338,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     return record
 
 
-def _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human):
+def _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan, at, is_human, confirm, days):
     """One subject's RECIST read-outs: (target positions in ``baseline``, overall progression scan, overall
     response, iRECIST best, in-field and out-of-field responses, target-sum change % at the read-out scan,
     recurrence scan); the response at scan ``at`` (PD once progressed) when the design fixes one, else the best.
@@ -349,7 +350,8 @@ def _readouts(sub, diam, b, scans, baseline, in_field, out_field, dmm, new_scan,
         response_compiled.kernel().cohort_readouts(
             np.ascontiguousarray(diam[scans]), np.ascontiguousarray(diam[b]), node, site,
             np.array(baseline, dtype=np.int64), np.array(in_field, dtype=np.int64), np.array(out_field, dtype=np.int64),
-            float(dmm), -1 if new_scan is None else new_scan, -1 if at is None else at, is_human)
+            float(dmm), -1 if new_scan is None else new_scan, -1 if at is None else at, is_human, bool(confirm),
+            np.ascontiguousarray(days, dtype=float))
     targets = targets.tolist()
     if not is_human:
         return targets, None, None, None, None, None, None, None
