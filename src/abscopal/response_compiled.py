@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import importlib.util
-import os
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from . import response as reference
-from .engine.compiled import cache_dir
+from .engine.compiled import load_copy
 
 KERNEL = Path(__file__).with_name("response_kernel.py")
 CATEGORIES = {-1: "NE", 0: "CR", 1: "PR", 2: "SD", 3: "PD"}
@@ -35,27 +30,7 @@ _NO_DAYS = np.zeros(0)
 @functools.cache
 def kernel():
     """The kernel module, loaded from a copy named by the hash of its source and of response.py."""
-    source = KERNEL.read_text()
-    digest = hashlib.sha256((source + Path(reference.__file__).read_text()).encode()).hexdigest()[:16]
-    name = f"abscopal_response_kernel_{digest}"
-    path = KERNEL
-    for folder in (cache_dir(), Path(tempfile.gettempdir()) / "abscopal-cache"):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            candidate = folder / f"{name}.py"
-            if not candidate.exists() or candidate.read_text() != source:
-                tmp = folder / f".{name}.{os.getpid()}.tmp"
-                tmp.write_text(source)
-                os.replace(tmp, candidate)
-            path = candidate
-            break
-        except OSError:
-            continue
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_copy(KERNEL, "abscopal_response_kernel", Path(reference.__file__))
 
 
 @functools.lru_cache(maxsize=256)

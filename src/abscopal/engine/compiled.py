@@ -41,30 +41,37 @@ def cache_dir() -> Path:
     return Path(base) / "abscopal"
 
 
-@functools.cache
-def kernel():
-    """The kernel module, loaded from a copy named by the hash of its source, the tableau and the model definition."""
-    source = KERNEL.read_text()
-    digest = hashlib.sha256((source + DOPRI.read_text() + codegen.GENERATED.read_text()).encode()).hexdigest()[:16]
-    name = f"abscopal_kernel_{digest}"
+def load_copy(kernel: Path, prefix: str, *depends: Path):
+    """Import ``kernel`` from a copy named by the hash of its source and of the files it ``depends`` on, in the
+    cache folder (or the temporary folder), so that numba's on-disk cache, which keys on the file and does not
+    notice a change in what the kernel imports, never serves machine code built from older sources."""
+    source = kernel.read_text()
+    digest = hashlib.sha256("".join([source, *(d.read_text() for d in depends)]).encode()).hexdigest()[:16]
+    name = f"{prefix}_{digest}"
+    path = kernel  # no writable folder: compile without the on-disk cache
     for folder in (cache_dir(), Path(tempfile.gettempdir()) / "abscopal-cache"):
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{name}.py"
-            if not path.exists() or path.read_text() != source:
+            candidate = folder / f"{name}.py"
+            if not candidate.exists() or candidate.read_text() != source:
                 tmp = folder / f".{name}.{os.getpid()}.tmp"
                 tmp.write_text(source)
-                os.replace(tmp, path)
+                os.replace(tmp, candidate)
+            path = candidate
             break
         except OSError:
             continue
-    else:  # pragma: no cover - no writable folder: compile without the on-disk cache
-        path = KERNEL
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@functools.cache
+def kernel():
+    """The kernel module, loaded from a copy named by the hash of its source, the tableau and the model definition."""
+    return load_copy(KERNEL, "abscopal_kernel", DOPRI, codegen.GENERATED)
 
 
 def run_compiled(batch, t_out: np.ndarray, *, rtol: float = 1e-6, atol: float = 1e-9, h0: float = 0.01,
