@@ -29,6 +29,8 @@ def _clear() -> None:
             f = getattr(module, name)
             if hasattr(f, "cache_clear") and name not in ("load_shared", "_tumour_file", "load_sites"):
                 f.cache_clear()
+    for f in store.DEPENDENT_CACHES:  # results computed from the old values elsewhere (store.depends_on_parameters)
+        f.cache_clear()
 
 
 def _tumour_entry(name: str, species: str = "mouse") -> dict:

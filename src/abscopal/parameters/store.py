@@ -39,6 +39,17 @@ class Entry:
         return convert_unit(self.value, self.unit if self.unit != "1" else "", unit if unit != "1" else "")
 
 
+# Caches elsewhere that hold results computed from parameter values (a validation probe's variant runs, for
+# example): inference.patch clears them whenever it swaps values in or out, like this module's own caches.
+DEPENDENT_CACHES: list = []
+
+
+def depends_on_parameters(function):
+    """Register a cached function (``functools.cache``/``lru_cache``) whose results depend on parameter values."""
+    DEPENDENT_CACHES.append(function)
+    return function
+
+
 def _root():
     return resources.files("abscopal.parameters")
 

@@ -37,6 +37,7 @@ import copy
 import json
 from functools import lru_cache
 
+from ..parameters.store import depends_on_parameters
 from .probes_cand_d import spearman
 
 
@@ -82,6 +83,7 @@ def _hosts(run) -> dict[str, str]:
     return {name: scenario.host_immune for name, scenario in run.design.arms}
 
 
+@depends_on_parameters  # a parameter swap (calibration, history matching) must not reuse the old values' runs
 @lru_cache(maxsize=64)
 def _summary_of(document_json: str) -> dict:
     from ..trial.analysis import trial_summary
