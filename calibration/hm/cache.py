@@ -49,30 +49,29 @@ class PointCache:
         os.replace(tmp, path)
         return record
 
-    def records(self) -> list[dict]:
-        """Every stored point of this species, model and simulator (other fingerprints are stale)."""
-        out = []
+    def _stored(self):
+        """Every readable stored record of this species, in file order (a file being written is skipped)."""
         for path in sorted(self.folder.glob("*.json")) if self.folder.exists() else []:
             try:
                 rec = json.loads(path.read_text())
             except (OSError, ValueError):
                 continue
-            if (rec.get("species"), rec.get("fingerprint"), rec.get("digest")) == (self.species, self.fingerprint, self.digest):
-                out.append(rec)
-        return out
+            if rec.get("species") == self.species:
+                yield rec
+
+    def records(self) -> list[dict]:
+        """Every stored point of this species, model and simulator (other fingerprints are stale)."""
+        current = (self.fingerprint, self.digest)
+        return [rec for rec in self._stored() if (rec.get("fingerprint"), rec.get("digest")) == current]
 
     def stale(self) -> dict[tuple[str, str], list[dict]]:
         """Stored points of this species made under another model fingerprint or simulator digest, grouped by
-        (fingerprint, digest); each record carries its file as ``_path``."""
+        (fingerprint, digest)."""
         groups: dict[tuple[str, str], list[dict]] = {}
-        for path in sorted(self.folder.glob("*.json")) if self.folder.exists() else []:
-            try:
-                rec = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
+        for rec in self._stored():
             key = (rec.get("fingerprint"), rec.get("digest"))
-            if rec.get("species") == self.species and key != (self.fingerprint, self.digest):
-                groups.setdefault(key, []).append({**rec, "_path": str(path)})
+            if key != (self.fingerprint, self.digest):
+                groups.setdefault(key, []).append(rec)
         return groups
 
     def adopt(self, records: list[dict]) -> int:
