@@ -21,7 +21,7 @@ from abscopal import vocabulary as vocab
 from abscopal.errors import InputError
 from abscopal.model import host as host_mod
 from abscopal.model.declarations import PARAMETERS, SITE_PARAMETERS
-from abscopal.model.lymphocytes import fraction_effect, lymphocyte_survival
+from abscopal.model.lymphocytes import bath_survival, fraction_effect, lymphocyte_survival
 from abscopal.model.occult import draw_occult
 from abscopal.model.subject import LesionSpec, RTEvent, Subject, drug_event_table
 from abscopal.parameters.store import _read, parse_entries
@@ -284,4 +284,5 @@ def _rt_events(scenario, lesions, values, site_values, lymphocyte_kill: bool) ->
                 event.alc_factor *= effect.alc_factor
                 event.blood_factor *= effect.blood_survival
                 event.marrow_factor *= effect.marrow_factor
+            event.alc_factor *= bath_survival(dose, sum(f for _, f in fields[:len(block.lesion_ids)]), values, modality)
     return events

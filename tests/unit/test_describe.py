@@ -32,6 +32,7 @@ PRECOMPUTED = {
     "S(d)", "S_c",  # radiation.covered_survival -> ev_tumour_surv
     "R_d",  # interferon.trex1_induction -> ev_trex1
     "f_exp", "d_b", "S_blood", "S_res", "S_node", "S_marrow", "S_TIL",  # lymphocytes.fraction_effect -> ev_*
+    "S_bath",  # lymphocytes.bath_survival -> ev_alc
     "k10",  # pharmacokinetics: per-drug rate constants
 }
 

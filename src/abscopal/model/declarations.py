@@ -110,6 +110,10 @@ PARAMETERS: tuple[Param, ...] = (
     _P("marrow_recovery_rate", "1/day", "r_M", "M9", "recovery of marrow lymphopoiesis after irradiation"),
     _P("proton_blood_dose_factor", "1", "f_p", "M9", "blood and body dose of a proton plan relative to a photon plan"),
     _P("field_margin_factor", "1", "m_F", "M9", "default irradiated volume as a multiple of the lesion volume"),
+    _P("bath_volume_factor", "1", "m_B", "M9", "low-dose volume (entry, exit and scatter dose) around a treated lesion's field, as a multiple of the field"),
+    _P("bath_dose_ratio", "1", "r_B", "M9", "mean dose per fraction in the low-dose volume relative to the prescribed dose per fraction"),
+    _P("bath_max_volume", "cm^3", "V_max", "M9", "largest low-dose volume of one treated field (the body region a plan's beams cross)"),
+    _P("bath_lymphocyte_density", "1/cm^3", "l_B", "M9", "share of body lymphocytes per cm^3 of the low-dose volume"),
     # M11 agents
     _P("dc_expansion_rate", "1/day", "k_B", "M11", "rate at which dendritic-cell abundance follows DC growth factors"),
     _P("flt3_dc_gain", "1", "g_F", "M11", "relative increase of DC abundance at full Flt3-L effect"),

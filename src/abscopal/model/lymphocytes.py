@@ -18,6 +18,16 @@ its DC stimulation that sat in the irradiated nodes. Between fractions ALC recov
 marrow-limited baseline M ALC_0, marrow lymphopoiesis M at r_M towards 1, node function at r_N towards 1.
 Many small fractions re-expose the circulating pool each time, so 30 x 2 Gy depletes more than 3 x 8 Gy.
 
+Low-dose bath (human plans): around each treated lesion's field V_F, entry, exit and scatter dose spread a low
+dose over a much larger volume V_bath = min(m_B V_F, V_max) (m_B: bath_volume_factor; V_max: bath_max_volume, the
+trunk region a plan can reach) at a mean r_B d per fraction (r_B: bath_dose_ratio, times f_p for protons). Its
+resident lymphocytes, at l_B per cm^3 (a body-average share), are killed like those in the field:
+    S_bath   = 1 - min(1, l_B V_bath) (1 - S_L(r_B f_p d))
+and S_bath multiplies ev_alc. This is the integral-dose ("mean body dose") part of the effective dose to
+circulating immune cells (Jin JY et al., Cancers 2021;13:6193), which counts most of a conventional course's
+lymphocyte kill and which the field alone misses. Blocks given as a site and field size (an explicit low-dose
+volume) get no further bath. m_B = 0 switches it off (mouse irradiators collimate to the tumour).
+
 f_exp is the share of the blood that has been in the field at least once when the beam stops: the blood in the
 field when it starts (b_F V_F) and the blood that flows in while it is on (Q_F V_F per minute). With complete
 mixing the inflow is drawn from the whole pool, of which only the still-unexposed share u is new
@@ -54,6 +64,16 @@ def blood_exposure(dose: float, field_cm3: float, beam_on_min: float, site: dict
     fraction_exposed = 1.0 - (1.0 - in_field) * math.exp(-turnover)
     blood_dose = dose * modality_factor * in_field / fraction_exposed if fraction_exposed > 0 else 0.0
     return fraction_exposed, blood_dose
+
+
+def bath_survival(dose: float, field_cm3: float, values: dict[str, float], modality_factor: float = 1.0) -> float:
+    """Share of body lymphocytes surviving one fraction's low-dose bath around a field of field_cm3 (S_bath above)."""
+    volume = min(values["bath_volume_factor"] * field_cm3, values["bath_max_volume"])
+    if volume <= 0.0 or dose <= 0.0:
+        return 1.0
+    share = min(1.0, values["bath_lymphocyte_density"] * volume)
+    bath_dose = values["bath_dose_ratio"] * modality_factor * dose
+    return 1.0 - share * (1.0 - lymphocyte_survival(bath_dose, values["lymphocyte_alpha"], values["lymphocyte_beta"]))
 
 
 def fraction_effect(

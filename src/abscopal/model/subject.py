@@ -16,7 +16,7 @@ from ..scenario.model import DrugRegimen, Scenario
 from . import host as host_mod
 from .declarations import parameter_declarations, site_declarations
 from .equations import MECHANISM_FLAGS
-from .lymphocytes import fraction_effect, lymphocyte_survival
+from .lymphocytes import FractionEffect, bath_survival, fraction_effect, lymphocyte_survival
 from .occult import draw_occult
 
 SITE_UNITS = {p.name: p.unit for p in site_declarations().values()}
@@ -192,6 +192,10 @@ def _rt_events(scenario: Scenario, lesions, values, site_table, lymphocyte_kill:
                 site_vals = site_table[site]
                 beam_on = block.beam_on_time_min if block.beam_on_time_min else site_vals["beam_on_time_per_gy"] * dose
                 effects.append(fraction_effect(dose, field_cm3, beam_on, site_vals, species_values, modality))
+            # one low-dose bath around the block's lesion fields together (one plan); an explicit site block is one
+            bath = bath_survival(dose, sum(field_cm3 for _, field_cm3 in fields[:len(block.lesion_ids)]), values, modality)
+            if bath != 1.0:
+                effects.append(FractionEffect(blood_survival=1.0, alc_factor=bath, marrow_factor=1.0))
         slots = [index[lid] for lid in block.lesion_ids]
         for day in block.days:
             event = events.get(day)

@@ -62,6 +62,9 @@ MASS = Bound(0.005, 500.0, reason="a body weight of a mouse or a human: 5 g to 5
 AREA = Bound(0.001, 5.0, reason="a body surface area of a mouse or a human: 10 cm^2 to 5 m^2")
 RELATIVE = Bound(0.0, 10.0, reason="a dose relative to a photon plan is non-negative and at most 10-fold")
 MARGIN = Bound(1.0, 100.0, reason="an irradiated volume is at least the lesion and at most 100 times it")
+BATH = Bound(0.0, 1000.0, reason="a low-dose volume is absent (0) or at most 1,000 times the field it surrounds")
+BODY_VOLUME = Bound(0.0, 2e5, reason="a volume inside a body: non-negative and below 200 L")
+BATH_DENSITY = Bound(0.0, 1.0, reason="a share of body lymphocytes per cm^3 is between 0 and 1")
 
 BOUNDS: dict[str, Bound] = {
     # M1 growth
@@ -99,7 +102,8 @@ BOUNDS: dict[str, Bound] = {
     "alc_baseline": CONCENTRATION, "alc_recovery_rate": RATE, "lymphocyte_alpha": RADIOSENSITIVITY,
     "lymphocyte_beta": RADIOSENSITIVITY, "blood_volume": BLOOD, "node_lymphocyte_fraction": FRACTION,
     "node_recovery_rate": RATE, "marrow_recovery_rate": RATE, "proton_blood_dose_factor": RELATIVE,
-    "field_margin_factor": MARGIN,
+    "field_margin_factor": MARGIN, "bath_volume_factor": BATH, "bath_dose_ratio": FRACTION,
+    "bath_lymphocyte_density": BATH_DENSITY, "bath_max_volume": BODY_VOLUME,
     # M11 agents
     "dc_expansion_rate": RATE, "flt3_dc_gain": GAIN, "gmcsf_dc_gain": GAIN, "tlr3_danger_gain": GAIN,
     "il2_expansion_gain": GAIN, "ox40_expansion_gain": GAIN, "cd137_expansion_gain": GAIN,
