@@ -209,6 +209,7 @@ def _trial_draws(args, cohort: bool, run, result: dict, ensemble, workers: int) 
 
     The parameter swap of a draw is in-process, so it is applied in the parent (reading the design) and again
     in every worker around each chunk (``run_trial(within=...)``): draws run with workers as usual."""
+    import contextlib
     import functools
 
     from .inference.intervals import series_bounds, with_intervals
@@ -216,21 +217,24 @@ def _trial_draws(args, cohort: bool, run, result: dict, ensemble, workers: int) 
     from .trial.analysis import trial_summary
     from .trial.design import load_trial
     from .trial.report import ProgressBar
-    from .trial.run import run_trial
+    from .trial.run import run_trial, worker_pool
     from .trial.uncertainty import survival_curves
 
     grid = [float(t) for t in run.time_days]
     sets, weights = ensemble.first(args.uncertainty)
     summaries, curves = [], []
-    for k, draw in enumerate(sets, 1):
-        _draw_progress(k, len(sets))
-        with values(draw, ensemble.species):
-            design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
-        within = functools.partial(values, draw, ensemble.species)
-        drawn = run_trial(design, workers=workers, progress=ProgressBar(len(design.arms)), chunk_size=args.chunk_size,
-                          scheduler=args.scheduler, within=within)
-        summaries.append(trial_summary(drawn))
-        curves.append(survival_curves(drawn, grid))
+    # one pool of workers for every draw: their start-up and imports cost about as much as a draw's simulations
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(worker_pool(workers)) if workers > 1 and args.scheduler is None else None
+        for k, draw in enumerate(sets, 1):
+            _draw_progress(k, len(sets))
+            with values(draw, ensemble.species):
+                design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
+            within = functools.partial(values, draw, ensemble.species)
+            drawn = run_trial(design, workers=workers, progress=ProgressBar(len(design.arms)),
+                              chunk_size=args.chunk_size, scheduler=args.scheduler, within=within, pool=pool)
+            summaries.append(trial_summary(drawn))
+            curves.append(survival_curves(drawn, grid))
     out = with_intervals(result, summaries, weights)
     bands: dict = {"time_days": grid}
     for endpoint in curves[0]:

@@ -199,3 +199,32 @@ def test_without_the_option_the_json_is_unchanged():
     a, _ = _json(*cohort_args)
     b, _ = _json(*cohort_args, posterior=None)
     assert a == b and "ci90" not in json.dumps(a) and "uncertainty" not in a
+
+
+def test_a_pool_shared_by_the_draws_gives_what_a_fresh_pool_per_draw_gives():
+    """Draws share one pool of workers (cli._trial_draws): a worker that ran the first draw's chunks must run the
+    second draw exactly as a fresh worker does (no value of the first draw left in a cache)."""
+    import functools
+
+    from abscopal.inference.patch import values
+    from abscopal.inference.posterior import load_ensemble
+    from abscopal.trial.design import load_trial
+    from abscopal.trial.run import run_trial, worker_pool
+
+    os.environ["ABSCOPAL_POSTERIOR_DIR"] = str(FIXTURES)
+    try:
+        sets, _ = load_ensemble("human", 2).first(2)
+    finally:
+        del os.environ["ABSCOPAL_POSTERIOR_DIR"]
+
+    def run(draw, pool=None):
+        with values(draw, "human"):
+            design = load_trial(COHORT, size=8, seed=1, cohort=True)
+        drawn = run_trial(design, workers=2, chunk_size=2, within=functools.partial(values, draw, "human"), pool=pool)
+        return {arm: table.table.to_pylist() for arm, table in drawn.records.items()}
+
+    with worker_pool(2) as pool:
+        shared = [run(draw, pool) for draw in sets]
+    fresh = [run(draw) for draw in sets]
+    assert shared == fresh
+    assert shared[0] != shared[1]  # the two draws differ, so a value left over from the first would show

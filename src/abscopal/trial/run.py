@@ -79,7 +79,8 @@ def default_chunk_size(size: int) -> int:
 
 def run_trial(design: TrialDesign, *, chunk_size: int | None = None, workers: int = 1,
               progress: Callable[[int, int], None] | None = None, out: str | Path | None = None,
-              scheduler: str | None = None, within: Callable[[], AbstractContextManager] | None = None) -> TrialRun:
+              scheduler: str | None = None, within: Callable[[], AbstractContextManager] | None = None,
+              pool=None) -> TrialRun:
     """Run every arm on the same subjects, chunk by chunk.
 
     Chunks run in this process, in ``workers`` processes, or on a dask.distributed cluster (``scheduler``: an
@@ -91,6 +92,9 @@ def run_trial(design: TrialDesign, *, chunk_size: int | None = None, workers: in
     ``within``: a picklable callable returning a context manager that every chunk runs inside, in whichever
     process runs it (e.g. ``functools.partial(abscopal.inference.patch.values, draw, species)`` for one draw of
     the posterior ensemble: an in-process parameter swap, which therefore has to be applied in each worker).
+
+    ``pool``: an open ``concurrent.futures`` executor to run the chunks in, instead of starting one for this run
+    (an ensemble's draws share one pool, so that worker start-up and imports are paid once, not once per draw).
     """
     from ..simulate import __version__
 
@@ -132,14 +136,11 @@ def run_trial(design: TrialDesign, *, chunk_size: int | None = None, workers: in
 
     if scheduler is not None and pending:
         _run_on_dask(scheduler, workers, design, pending, interval, mode, finished, within)
+    elif pool is not None and pending:
+        _run_in_pool(pool, design, pending, interval, mode, finished, within)
     elif workers > 1 and len(pending) > 1:
-        import concurrent.futures as cf
-        import multiprocessing as mp
-
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_chunk, design, chunk, interval, mode, within) for chunk in pending]
-            for future in cf.as_completed(futures):
-                finished(future.result())
+        with worker_pool(workers) as own:
+            _run_in_pool(own, design, pending, interval, mode, finished, within)
     else:
         for chunk in pending:
             finished(_run_chunk(design, chunk, interval, mode, within))
@@ -155,6 +156,24 @@ def run_trial(design: TrialDesign, *, chunk_size: int | None = None, workers: in
     return TrialRun(design=design, records=records, time_days=time_days, lesion_series=series,
                     curves=accumulators if mode == "stream" else {}, out=store.out if store else None,
                     chunks_reused=len(reused))
+
+
+def worker_pool(workers: int):
+    """A process pool of ``workers`` spawned processes (spawn: the same start on every platform)."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+
+
+def _run_in_pool(pool, design: TrialDesign, pending: list[range], interval: float, mode: str | None,
+                 finished: Callable[[ChunkResult], None],
+                 within: Callable[[], AbstractContextManager] | None = None) -> None:
+    import concurrent.futures as cf
+
+    futures = [pool.submit(_run_chunk, design, chunk, interval, mode, within) for chunk in pending]
+    for future in cf.as_completed(futures):
+        finished(future.result())
 
 
 def _run_on_dask(scheduler: str, workers: int, design: TrialDesign, pending: list[range], interval: float,
