@@ -291,7 +291,9 @@ def _radiotherapy() -> Key:
             Key("coverage", "number", "fraction of each targeted lesion's volume inside the field", example=0.8,
                 default=1.0, low=0.0, low_open=True, high=1.0),
             Key("field_size", "quantity", "volume of the irradiated field (sets how much blood, and so how many "
-                "lymphocytes, it exposes); shared by the block's lesions", unit="volume", example="300 cm^3", low=0.0,
+                "lymphocytes, it exposes); shared by the block's lesions. A block of lesions also gets the low-dose "
+                "volume around its field (docs/model.md, M9); a block with `site` is taken as the whole irradiated "
+                "volume", unit="volume", example="300 cm^3", low=0.0,
                 low_open=True, default_text="the site's usual field, larger for a large lesion"),
             Key("beam_on_time", "quantity", "time the beam is on per fraction (lymphocytes in the blood passing the "
                 "field)", unit="time", example="5 min", low=0.0, low_open=True,
