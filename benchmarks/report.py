@@ -206,12 +206,12 @@ WHERE_THE_TIME_GOES = [
     "Loosening the cohort to rtol 1e-5 is no way out: over the first 1,000 subjects its final-burden error is 1.1e-5 "
     "against the rtol 1e-10 reference (1.7e-6 at rtol 1e-6), above the 1e-5 bar.",
     "- Reading the table: the CPU-based rates are the robust ones on a shared machine (wall times moved by a factor "
-    "of two between repeats of the same command). With `--out` the old code's marginal rate is flattered: at 2,000 "
-    "subjects it drew 10,000 thin lines, at 20,000 (streamed curves) none.",
-    "- The goal of 2,000 subject-years/s end to end on 2 cores is not reached: the integration alone at the cohort's "
-    "settings allows about 1,700, and RECIST/iRECIST evaluation and sampling (Python per subject, together about a "
-    "third of a subject's CPU time) take the rest. Next steps: a cheaper right-hand side (several subjects in "
-    "lock-step per thread); RECIST 1.1/iRECIST is now compiled (section below, measured after this table).",
+    "of two between repeats of the same command in earlier runs; the run above had the machine to itself).",
+    "- The goal of 2,000 subject-years/s end to end on 2 cores is not reached. Since RECIST 1.1/iRECIST was compiled "
+    "(section below) the Python around the integration costs about a quarter of a subject's CPU time (sampling the "
+    "largest part), and the integration at the cohort's settings (rtol 1e-6, weekly output) bounds the rate at "
+    "about 1,450-1,750 subject-years/s on 2 cores. What is left is the integrator itself: a cheaper right-hand side "
+    "or several subjects in lock-step per thread (not built).",
 ]
 
 
