@@ -224,8 +224,7 @@ def _trial_draws(args, cohort: bool, run, result: dict, ensemble, workers: int) 
     sets, weights = ensemble.first(args.uncertainty)
     summaries, curves = [], []
     # one pool of workers for every draw: their start-up and imports cost about as much as a draw's simulations
-    with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(worker_pool(workers)) if workers > 1 and args.scheduler is None else None
+    with worker_pool(workers) if workers > 1 and args.scheduler is None else contextlib.nullcontext() as pool:
         for k, draw in enumerate(sets, 1):
             _draw_progress(k, len(sets))
             with values(draw, ensemble.species):
