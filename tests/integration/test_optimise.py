@@ -269,3 +269,14 @@ def test_python_api_returns_a_result_object():
 def test_every_shipped_optimisation_example_is_valid(path):
     problem = abscopal.load_problem(path)
     assert problem.grid_size() > 1 and problem.standard_name
+
+
+def test_worker_processes_give_the_same_ranking_as_one_process():
+    """--workers 2: every regimen runs in one shared pool of workers (Evaluator.pool) and must rank as in-process."""
+    doc = mouse_problem(search={"radiotherapy": {"dose": ["4 Gy", "8 Gy", "16 Gy"], "fractions": [1, 3],
+                                                 "lesions": [["primary"]]},
+                                "drugs": {"regimen": [{"agent": "anti-ctla-4", "dose": "200 ug", "every": "3 days"}],
+                                          "start_after_rt": ["0 days"], "count": 3}})
+    one = optimise(parse_problem(doc), workers=1)
+    two = optimise(parse_problem(doc), workers=2)
+    assert _regimens(two) == _regimens(one) and len(_regimens(one)) == 6

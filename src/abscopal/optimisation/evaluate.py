@@ -55,6 +55,23 @@ class Evaluator:
         self.memo: dict[str, Outcomes] = {}
         self.simulated = 0  # regimens simulated by this process
         self.reused = 0  # regimens read from the disk cache
+        self._pool = None  # one pool of worker processes for every regimen and draw, started on first use
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def pool(self):
+        """The shared worker pool (None with one worker): starting workers costs more than a small regimen's run."""
+        if self._pool is None and self.workers > 1:
+            from ..trial.run import worker_pool
+
+            self._pool = worker_pool(self.workers)
+        return self._pool
 
     def key(self, arm: dict) -> str:
         payload = {"version": self.version, "base": self.problem.base, "arm": arm,
@@ -92,7 +109,8 @@ class Evaluator:
         doc = self.problem.document({"regimen": arm})
         text = canonical(doc)
         if self.ensemble is None:
-            run = run_trial(parse_trial(doc, text=text, source=self.problem.source), workers=self.workers)
+            run = run_trial(parse_trial(doc, text=text, source=self.problem.source), workers=self.workers,
+                            pool=self.pool())
             return Outcomes([_readouts(run)], [1.0])
         from ..inference.patch import values
 
@@ -101,7 +119,8 @@ class Evaluator:
         for draw in sets:
             with values(draw, self.ensemble.species):  # defaults read from the parameter files change with the draw
                 design = parse_trial(doc, text=text, source=self.problem.source)
-            run = run_trial(design, workers=self.workers, within=functools.partial(values, draw, self.ensemble.species))
+            run = run_trial(design, workers=self.workers, within=functools.partial(values, draw, self.ensemble.species),
+                            pool=self.pool())
             draws.append(_readouts(run))
         return Outcomes(draws, list(weights))
 

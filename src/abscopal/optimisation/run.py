@@ -85,8 +85,11 @@ def optimise(problem: str | Path | Problem, *, out: str | Path | None = None, wo
     ``.write()``. ``progress``: one line per evaluated regimen on ``stream`` (standard error by default)."""
     if not isinstance(problem, Problem):
         problem = load_problem(problem)
-    stream = stream or sys.stderr
-    evaluator = Evaluator(problem, out=out, workers=workers)
+    with Evaluator(problem, out=out, workers=workers) as evaluator:
+        return _optimise(problem, evaluator, progress, stream or sys.stderr)
+
+
+def _optimise(problem: Problem, evaluator: Evaluator, progress: bool, stream) -> OptimisationResult:
     duration = _duration(problem)
     per = problem.size * max(1, problem.draws)
     n_max = problem.budget // per - 1  # the standard regimen is evaluated too
