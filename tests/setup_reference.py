@@ -85,16 +85,18 @@ def _escape_margin(species, tumour, overrides, tmb, pdl1, burden_mm3) -> float:
         ("til_proliferation_rate", "1/day"), ("pdl1_max_inhibition", "1"), ("effector_ratio_baseline", "1"),
         ("til_proliferation_half_ratio", "1"), ("effector_death_rate", "1/day"), ("exhaustion_gain", "1"),
         ("burden_suppression_gain", "1"), ("systemic_suppression_burden", "mm^3"), ("antigenicity", "1"),
-        ("suppression_baseline", "1"), ("tmb", "1/Mb"), ("tmb_exponent", "1"), ("pdl1_host_share", "1"))}
+        ("suppression_baseline", "1"), ("tmb", "1/Mb"), ("tmb_exponent", "1"), ("pdl1_host_share", "1"),
+        ("recognition_half_saturation", "1"))}
     for name, value in overrides:
         if name in v:
             v[name] = float(value)
     a_g = v["antigenicity"] * (max(tmb, 1e-3) / v["tmb"]) ** v["tmb_exponent"]
+    recognition = a_g * (1 + v["recognition_half_saturation"]) / (a_g + v["recognition_half_saturation"])
     s_burden = v["suppression_baseline"] * (1 + v["burden_suppression_gain"] * burden_mm3 / v["systemic_suppression_burden"]) / (
         1 + v["burden_suppression_gain"])
     s = min(v["suppression_baseline"], s_burden)
     engaged = v["pdl1_host_share"] + (1 - v["pdl1_host_share"]) * pdl1
-    growth = v["til_proliferation_rate"] * a_g * (1 - v["pdl1_max_inhibition"] * engaged) / (
+    growth = v["til_proliferation_rate"] * recognition * (1 - v["pdl1_max_inhibition"] * engaged) / (
         (1 + s) * (1 + v["effector_ratio_baseline"] / v["til_proliferation_half_ratio"]))
     return growth - v["effector_death_rate"] * (1 + v["exhaustion_gain"] * engaged)
 

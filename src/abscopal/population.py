@@ -247,26 +247,29 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
 _ESCAPE_PARAMETERS = frozenset((
     "til_proliferation_rate", "pdl1_max_inhibition", "effector_ratio_baseline", "til_proliferation_half_ratio",
     "effector_death_rate", "exhaustion_gain", "burden_suppression_gain", "systemic_suppression_burden", "antigenicity",
-    "suppression_baseline", "tmb", "tmb_exponent", "pdl1_host_share"))
+    "suppression_baseline", "tmb", "tmb_exponent", "pdl1_host_share", "recognition_half_saturation"))
 
 
 def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float, burden_mm3: float, *,
                   blocked: bool = False) -> float:
     """Net expansion rate (1/day) of a lesion's effector T cells at baseline without treatment, the M7 rate
-    r_E a_g (1 - p_max L_0) / ((1 + S)(1 + q_0/q_E)) - delta_E (1 + x_E L_0), L_0 = h_L + (1 - h_L) P_0, with the subject's
-    antigenicity (times its TMB factor), baseline PD-L1 P_0 and the lower of its initial and burden-adjusted suppression S.
+    r_E r (1 - p_max L_0) / ((1 + S)(1 + q_0/q_E)) - delta_E (1 + x_E L_0), L_0 = h_L + (1 - h_L) P_0, with the subject's
+    recognition r = a_g (1 + K_R)/(a_g + K_R) of its antigenicity a_g (times its TMB factor), baseline PD-L1 P_0 and
+    the lower of its initial and burden-adjusted suppression S.
     Above zero the untreated tumour would be rejected: not a presenting patient. ``blocked``: the same rate with
     PD-1 fully blocked (L_0 = 0), above zero when blockade alone would reject the tumour."""
     from .model.subject import parameter_values
 
     values = parameter_values(c.species, c.tumour, [(n, v) for n, v in overrides if n in _ESCAPE_PARAMETERS])[0]
     a_g = values["antigenicity"] * (max(tmb, 1e-3) / values["tmb"]) ** values["tmb_exponent"]
+    k_r = values["recognition_half_saturation"]
+    recognition = a_g * (1.0 + k_r) / (a_g + k_r)
     g_b = values["burden_suppression_gain"]
     s_target = values["suppression_baseline"] * (1.0 + g_b * burden_mm3 / values["systemic_suppression_burden"]) / (1.0 + g_b)
     s = min(values["suppression_baseline"], s_target)
     q0 = values["effector_ratio_baseline"]
     engaged = 0.0 if blocked else values["pdl1_host_share"] + (1.0 - values["pdl1_host_share"]) * pdl1
-    gain = values["til_proliferation_rate"] * a_g * (1.0 - values["pdl1_max_inhibition"] * engaged) / (
+    gain = values["til_proliferation_rate"] * recognition * (1.0 - values["pdl1_max_inhibition"] * engaged) / (
         (1.0 + s) * (1.0 + q0 / values["til_proliferation_half_ratio"]))
     return gain - values["effector_death_rate"] * (1.0 + values["exhaustion_gain"] * engaged)
 

@@ -169,7 +169,7 @@ tumour: melanoma
 population: {size: 60, seed: 5, lesions: {count: [1, 2]}}
 arms:
   rt:
-    radiotherapy: [{lesions: [largest], dose: "6 Gy", fractions: 1, start: "day 0"}]
+    radiotherapy: [{lesions: [largest], dose: "8 Gy", fractions: 1, start: "day 0"}]
 endpoints: {assessments: "3 weeks"CONFIRM}
 simulation: {duration: "240 days"}
 """

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 
-PARAMETERS = ('alc0', 'alc_priming_exponent', 'alc_recovery_rate', 'alc_reference', 'antigen_half_saturation', 'antigenicity', 'blood_effector_death_rate', 'blood_volume_mm3', 'burden_suppression_gain', 'cd137_expansion_gain', 'cell_density', 'ctla4_priming_gain', 'damage_recruitment_gain', 'dc_expansion_rate', 'dc_suppression_gain', 'dc_turnover_rate', 'doomed_clearance_rate', 'doomed_target_weight', 'effector_death_rate', 'effector_extraction', 'effector_ratio_baseline', 'exhaustion_gain', 'expansion_fraction', 'extinction_scale', 'flag_ctla4', 'flag_pd1_axis', 'flag_priming', 'flag_suppression', 'flag_trafficking', 'flt3_dc_gain', 'gmcsf_dc_gain', 'gompertz_a', 'icd_basal', 'icd_radiation_eff', 'ifn_basal', 'ifn_decay_rate', 'ifn_dose_scale', 'ifn_half_maturation', 'ifn_per_gy', 'il2_expansion_gain', 'immune_on', 'kill_rate', 'kill_saturation_ratio', 'log_carrying_capacity', 'log_perfusion_reference_volume', 'marrow_recovery_rate', 'max_expansion_fraction', 'max_proliferation_rate', 'natural_death_rate', 'node_egress_rate', 'node_recovery_rate', 'ox40_expansion_gain', 'pdl1_baseline', 'pdl1_host_share', 'pdl1_ifng_gain', 'pdl1_ifng_half_ratio', 'pdl1_max_inhibition', 'pdl1_rate', 'pdl1_rt_gain', 'perfusion_size_exponent', 'priming_hill', 'priming_rate', 'priming_threshold', 'stroma_remodel_rate', 'stromal_fraction', 'suppression_baseline', 'suppression_on', 'suppression_rate', 'suppression_rt_gain', 'systemic_suppression_burden', 'tgfb_block_max', 'tgfb_share', 'til_proliferation_half_ratio', 'til_proliferation_rate', 'tlr3_danger_gain', 'treg_share', 'trex1_decay_rate', 'trex1_max_inhibition')
+PARAMETERS = ('alc0', 'alc_priming_exponent', 'alc_recovery_rate', 'alc_reference', 'antigen_half_saturation', 'antigenicity', 'blood_effector_death_rate', 'blood_volume_mm3', 'burden_suppression_gain', 'cd137_expansion_gain', 'cell_density', 'ctla4_priming_gain', 'damage_recruitment_gain', 'dc_expansion_rate', 'dc_suppression_gain', 'dc_turnover_rate', 'doomed_clearance_rate', 'doomed_target_weight', 'effector_death_rate', 'effector_extraction', 'effector_ratio_baseline', 'exhaustion_gain', 'expansion_fraction', 'extinction_scale', 'flag_ctla4', 'flag_pd1_axis', 'flag_priming', 'flag_suppression', 'flag_trafficking', 'flt3_dc_gain', 'gmcsf_dc_gain', 'gompertz_a', 'icd_basal', 'icd_radiation_eff', 'ifn_basal', 'ifn_decay_rate', 'ifn_dose_scale', 'ifn_half_maturation', 'ifn_per_gy', 'il2_expansion_gain', 'immune_on', 'kill_rate', 'kill_saturation_ratio', 'log_carrying_capacity', 'log_perfusion_reference_volume', 'marrow_recovery_rate', 'max_expansion_fraction', 'max_proliferation_rate', 'natural_death_rate', 'node_egress_rate', 'node_recovery_rate', 'ox40_expansion_gain', 'pdl1_baseline', 'pdl1_host_share', 'pdl1_ifng_gain', 'pdl1_ifng_half_ratio', 'pdl1_max_inhibition', 'pdl1_rate', 'pdl1_rt_gain', 'perfusion_size_exponent', 'priming_hill', 'priming_rate', 'priming_threshold', 'recognition_half_saturation', 'stroma_remodel_rate', 'stromal_fraction', 'suppression_baseline', 'suppression_on', 'suppression_rate', 'suppression_rt_gain', 'systemic_suppression_burden', 'tgfb_block_max', 'tgfb_share', 'til_proliferation_half_ratio', 'til_proliferation_rate', 'tlr3_danger_gain', 'treg_share', 'trex1_decay_rate', 'trex1_max_inhibition')
 LESION_PARAMETERS = ('initial_cells', 'tumour_perfusion')
 AGENT_PARAMETERS = ('ka', 'k10', 'k12', 'k21', 'vc', 'ec50', 'treg', 'target_pd1', 'target_pdl1', 'target_ctla4', 'target_gmcsf', 'target_flt3', 'target_il2', 'target_tgfb', 'target_tlr3', 'target_ox40', 'target_cd137')
 N_LESION_WORK = 18
@@ -104,21 +104,22 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
     priming_hill = par[60]
     priming_rate = par[61]
     priming_threshold = par[62]
-    stroma_remodel_rate = par[63]
-    stromal_fraction = par[64]
-    suppression_baseline = par[65]
-    suppression_on = par[66]
-    suppression_rate = par[67]
-    suppression_rt_gain = par[68]
-    systemic_suppression_burden = par[69]
-    tgfb_block_max = par[70]
-    tgfb_share = par[71]
-    til_proliferation_half_ratio = par[72]
-    til_proliferation_rate = par[73]
-    tlr3_danger_gain = par[74]
-    treg_share = par[75]
-    trex1_decay_rate = par[76]
-    trex1_max_inhibition = par[77]
+    recognition_half_saturation = par[63]
+    stroma_remodel_rate = par[64]
+    stromal_fraction = par[65]
+    suppression_baseline = par[66]
+    suppression_on = par[67]
+    suppression_rate = par[68]
+    suppression_rt_gain = par[69]
+    systemic_suppression_burden = par[70]
+    tgfb_block_max = par[71]
+    tgfb_share = par[72]
+    til_proliferation_half_ratio = par[73]
+    til_proliferation_rate = par[74]
+    tlr3_danger_gain = par[75]
+    treg_share = par[76]
+    trex1_decay_rate = par[77]
+    trex1_max_inhibition = par[78]
     for a in range(A):
         _occ = ((max(y[O_central + a], 0.0) / apar[4, a]) / ((max(y[O_central + a], 0.0) / apar[4, a]) + apar[5, a]))
         wa[0, a] = _occ
@@ -168,6 +169,7 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
     treg_depletion = ((1.0 - _r11) * flag_ctla4)
     for i in range(L):
         _cells = (math.exp(y[O_log_cells + i]) * active[i])
+        wl[0, i] = _cells
         _total = (_cells + y[O_doomed + i])
         wl[1, i] = _total
         _volume = (_total / cell_density)
@@ -178,11 +180,13 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
         wl[4, i] = _ratio
         _engaged = (((flag_pd1_axis * (pdl1_host_share + ((1.0 - pdl1_host_share) * y[O_pdl1 + i]))) * (1.0 - o_pd1)) * (1.0 - o_pdl1))
         wl[5, i] = _engaged
-        _kill = ((((((kill_rate * antigenicity) * _ratio) / (1.0 + (_ratio / kill_saturation_ratio))) * (1.0 - (pdl1_max_inhibition * _engaged))) / (1.0 + y[O_suppression + i])) * immune_on)
+    recognition = ((antigenicity * (1.0 + recognition_half_saturation)) / (antigenicity + recognition_half_saturation))
+    for i in range(L):
+        _kill = ((((((kill_rate * recognition) * wl[4, i]) / (1.0 + (wl[4, i] / kill_saturation_ratio))) * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / (1.0 + y[O_suppression + i])) * immune_on)
         wl[6, i] = _kill
-        _growth = ((min((gompertz_a * (log_carrying_capacity - _log_volume)), max_proliferation_rate) * _cells) / (_cells + extinction_scale))
+        _growth = ((min((gompertz_a * (log_carrying_capacity - wl[3, i])), max_proliferation_rate) * wl[0, i]) / (wl[0, i] + extinction_scale))
         wl[7, i] = _growth
-        _release = (antigenicity * (((icd_radiation_eff * doomed_clearance_rate) * y[O_doomed + i]) + ((icd_basal * (_kill + natural_death_rate)) * _cells)))
+        _release = (antigenicity * (((icd_radiation_eff * doomed_clearance_rate) * y[O_doomed + i]) + ((icd_basal * (_kill + natural_death_rate)) * wl[0, i])))
         _uptake = ((_release / (_release + antigen_half_saturation)) * active[i])
         wl[9, i] = _uptake
         _danger = (((y[O_ifn + i] + ifn_basal) + (tlr3_danger_gain * o_tlr3)) / (((y[O_ifn + i] + ifn_basal) + (tlr3_danger_gain * o_tlr3)) + ifn_half_maturation))
@@ -221,7 +225,7 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
         _r16 += wl[14, i]
     influx_total = _r16
     for i in range(L):
-        _proliferation = (((((til_proliferation_rate * antigenicity) * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / ((1.0 + y[O_suppression + i]) * (1.0 + (wl[4, i] / til_proliferation_half_ratio)))) * immune_on) * active[i])
+        _proliferation = (((((til_proliferation_rate * recognition) * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / ((1.0 + y[O_suppression + i]) * (1.0 + (wl[4, i] / til_proliferation_half_ratio)))) * immune_on) * active[i])
         _pdl1_target = (pdl1_baseline + ((1.0 - pdl1_baseline) * min((((pdl1_ifng_gain * wl[4, i]) / (wl[4, i] + pdl1_ifng_half_ratio)) + ((pdl1_rt_gain * y[O_ifn + i]) / (y[O_ifn + i] + ifn_half_maturation))), 1.0)))
         _suppression_target = (suppression_on * ((((suppression_baseline * (1.0 + ((burden_suppression_gain * burden) / systemic_suppression_burden))) / (1.0 + burden_suppression_gain)) * max(((1.0 - (treg_share * treg_depletion)) - ((tgfb_share * tgfb_block_max) * o_tgfb)), 0.0)) + (((suppression_rt_gain * y[O_doomed + i]) / max(wl[1, i], 1.0)) * (1.0 - (tgfb_block_max * o_tgfb)))))
         dy[O_log_cells + i] = (((wl[7, i] - wl[6, i]) - natural_death_rate) * active[i])
@@ -330,21 +334,22 @@ def event_scalar(y, active, par, lpar, apar, offsets, wl, wa, ev_lesion, ev_syst
     priming_hill = par[60]
     priming_rate = par[61]
     priming_threshold = par[62]
-    stroma_remodel_rate = par[63]
-    stromal_fraction = par[64]
-    suppression_baseline = par[65]
-    suppression_on = par[66]
-    suppression_rate = par[67]
-    suppression_rt_gain = par[68]
-    systemic_suppression_burden = par[69]
-    tgfb_block_max = par[70]
-    tgfb_share = par[71]
-    til_proliferation_half_ratio = par[72]
-    til_proliferation_rate = par[73]
-    tlr3_danger_gain = par[74]
-    treg_share = par[75]
-    trex1_decay_rate = par[76]
-    trex1_max_inhibition = par[77]
+    recognition_half_saturation = par[63]
+    stroma_remodel_rate = par[64]
+    stromal_fraction = par[65]
+    suppression_baseline = par[66]
+    suppression_on = par[67]
+    suppression_rate = par[68]
+    suppression_rt_gain = par[69]
+    systemic_suppression_burden = par[70]
+    tgfb_block_max = par[71]
+    tgfb_share = par[72]
+    til_proliferation_half_ratio = par[73]
+    til_proliferation_rate = par[74]
+    tlr3_danger_gain = par[75]
+    treg_share = par[76]
+    trex1_decay_rate = par[77]
+    trex1_max_inhibition = par[78]
     for i in range(L):
         active[i] = (1.0 if (ev_lesion[0, i] > 0.0) else active[i])
         y[O_effectors + i] = (((effector_ratio_baseline * lpar[0, i]) * immune_on) if (ev_lesion[0, i] > 0.0) else y[O_effectors + i])
@@ -410,7 +415,8 @@ def rhs_numpy(y, active, P, K, O, L, A):
     log_volume = np.log(np.maximum(volume, 1e-30))
     ratio = effectors / np.maximum(cells + P.doomed_target_weight * doomed, 1e-09)
     engaged = P.flag_pd1_axis * (P.pdl1_host_share + (1.0 - P.pdl1_host_share) * pdl1) * (1.0 - o_pd1) * (1.0 - o_pdl1)
-    kill = P.kill_rate * P.antigenicity * ratio / (1.0 + ratio / P.kill_saturation_ratio) * (1.0 - P.pdl1_max_inhibition * engaged) / (1.0 + suppression) * P.immune_on
+    recognition = P.antigenicity * (1.0 + P.recognition_half_saturation) / (P.antigenicity + P.recognition_half_saturation)
+    kill = P.kill_rate * recognition * ratio / (1.0 + ratio / P.kill_saturation_ratio) * (1.0 - P.pdl1_max_inhibition * engaged) / (1.0 + suppression) * P.immune_on
     growth = np.minimum(P.gompertz_a * (P.log_carrying_capacity - log_volume), P.max_proliferation_rate) * cells / (cells + P.extinction_scale)
     release = P.antigenicity * (P.icd_radiation_eff * P.doomed_clearance_rate * doomed + P.icd_basal * (kill + P.natural_death_rate) * cells)
     uptake = release / (release + P.antigen_half_saturation) * active
@@ -428,7 +434,7 @@ def rhs_numpy(y, active, P, K, O, L, A):
     entry = np.where(P.flag_trafficking > 0.0, entry_systemic, entry_total * np.where(stimulation_total > 0.0, stimulation / stimulation_total, active / active_count))
     influx = entry * blood_effectors
     influx_total = np.sum(influx, axis=1, keepdims=True)
-    proliferation = P.til_proliferation_rate * P.antigenicity * (1.0 - P.pdl1_max_inhibition * engaged) / ((1.0 + suppression) * (1.0 + ratio / P.til_proliferation_half_ratio)) * P.immune_on * active
+    proliferation = P.til_proliferation_rate * recognition * (1.0 - P.pdl1_max_inhibition * engaged) / ((1.0 + suppression) * (1.0 + ratio / P.til_proliferation_half_ratio)) * P.immune_on * active
     pdl1_target = P.pdl1_baseline + (1.0 - P.pdl1_baseline) * np.minimum(P.pdl1_ifng_gain * ratio / (ratio + P.pdl1_ifng_half_ratio) + P.pdl1_rt_gain * ifn / (ifn + P.ifn_half_maturation), 1.0)
     suppression_target = P.suppression_on * (P.suppression_baseline * (1.0 + P.burden_suppression_gain * burden / P.systemic_suppression_burden) / (1.0 + P.burden_suppression_gain) * np.maximum(1.0 - P.treg_share * treg_depletion - P.tgfb_share * P.tgfb_block_max * o_tgfb, 0.0) + P.suppression_rt_gain * doomed / np.maximum(total, 1.0) * (1.0 - P.tgfb_block_max * o_tgfb))
     dy[:, O.log_cells:O.log_cells + L] = (growth - kill - P.natural_death_rate) * active

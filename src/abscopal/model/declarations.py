@@ -44,6 +44,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("tmb_exponent", "1", "nu", "M3", "antigenicity scales as (TMB/TMB_0)^nu for a patient with a given TMB"),
     _P("icd_radiation", "1", "w_RT", "M3", "immunogenic weight of radiation-induced cell death (danger signals)"),
     _P("icd_basal", "1", "w_0", "M3", "immunogenic weight of spontaneous and immune-mediated cell death"),
+    _P("recognition_half_saturation", "1", "K_R", "M7", "antigenicity at which T-cell recognition (killing, expansion) is half-saturated: recognition = a_g (1 + K_R)/(a_g + K_R), 1 at a_g = 1"),
     _P("antigen_half_saturation", "1/day", "K_A", "M3", "antigenic death rate (cells/day) giving half-maximal antigen uptake"),
     # M4 interferon / Trex1
     _P("ifn_per_gy", "1/Gy", "k_IFN", "M4", "type I IFN signal (cGAS-STING) produced per Gy per fraction"),

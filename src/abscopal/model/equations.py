@@ -55,7 +55,8 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     ("lesion", "ratio", "effectors / max(cells + doomed_target_weight * doomed, 1e-9)"),
     # M7 killing under PD-1/PD-L1
     ("lesion", "engaged", "flag_pd1_axis * (pdl1_host_share + (1.0 - pdl1_host_share) * pdl1) * (1.0 - o_pd1) * (1.0 - o_pdl1)"),
-    ("lesion", "kill", "kill_rate * antigenicity * ratio / (1.0 + ratio / kill_saturation_ratio) * (1.0 - pdl1_max_inhibition * engaged)"
+    ("systemic", "recognition", "antigenicity * (1.0 + recognition_half_saturation) / (antigenicity + recognition_half_saturation)"),
+    ("lesion", "kill", "kill_rate * recognition * ratio / (1.0 + ratio / kill_saturation_ratio) * (1.0 - pdl1_max_inhibition * engaged)"
                        " / (1.0 + suppression) * immune_on"),
     ("lesion", "growth", "min(gompertz_a * (log_carrying_capacity - log_volume), max_proliferation_rate)"
                          " * cells / (cells + extinction_scale)"),
@@ -89,7 +90,7 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     ("lesion", "influx", "entry * blood_effectors"),
     ("systemic", "influx_total", "sum_lesions(influx)"),
     # M7 intratumoural proliferation, PD-L1; M8 local suppression
-    ("lesion", "proliferation", "til_proliferation_rate * antigenicity * (1.0 - pdl1_max_inhibition * engaged)"
+    ("lesion", "proliferation", "til_proliferation_rate * recognition * (1.0 - pdl1_max_inhibition * engaged)"
                                 " / ((1.0 + suppression) * (1.0 + ratio / til_proliferation_half_ratio)) * immune_on * active"),
     ("lesion", "pdl1_target", "pdl1_baseline + (1.0 - pdl1_baseline) * min(pdl1_ifng_gain * ratio / (ratio + pdl1_ifng_half_ratio)"
                               " + pdl1_rt_gain * ifn / (ifn + ifn_half_maturation), 1.0)"),

@@ -3,20 +3,24 @@
 The effector:target ratio of a lesion counts its viable cells plus w_D times its doomed cells (a lethally
 irradiated cell still draws effector engagement, w_D relative to a viable cell, but is not killed again:
 killing acts on the viable cells only), with a floor of 1e-9 cells. Killing per viable cell is mass action in
-that ratio, scaled by the subject's antigenicity a_g (recognition, below), saturating at q_s, reduced by
+that ratio, scaled by the subject's recognition r (below), saturating at q_s, reduced by
 unblocked engaged PD-L1 (h_L + (1 - h_L) times the tumour's PD-L1 level, times the unblocked shares of PD-1 and
 PD-L1, at most p_max; h_L is the share from PD-L1 on host myeloid cells and dendritic cells, which blockade
 reaches whatever the tumour cells express: Tang H et al. J Clin Invest 2018;128:580) and by
 local suppression 1/(1 + S_i), and absent in an immune-deficient host (M12). PD-L1 follows (rate k_L) its
 baseline P_0 raised by IFN-gamma of infiltrating T cells (g_L, half at q_L) and by the radiation IFN signal
-(g_R, M4). Effectors enter by trafficking (M6), proliferate inside the lesion at r_E a_g reduced by engaged
+(g_R, M4). Effectors enter by trafficking (M6), proliferate inside the lesion at r_E r reduced by engaged
 PD-L1, suppression and antigen competition (q_E), and die at delta_E, more with engaged PD-L1 (exhaustion
 x_E). The intratumoural proliferation term is the lever of PD-1/PD-L1 blockade: with PD-L1 engaged and
 suppression high, loss exceeds proliferation; blockade lets effectors expand until antigen competition
 balances loss. A lesion that appears (M14) starts with q_0 effectors per viable cell.
 
 Recognition: the subject's antigenicity a_g (M3: 1 = the highly immunogenic reference, scaled by the
-patient's TMB) multiplies both killing and the antigen-driven expansion of effectors in the lesion. A T
+patient's TMB) sets the recognition r = a_g (1 + K_R)/(a_g + K_R), which multiplies both killing and the
+antigen-driven expansion of effectors in the lesion; r is 1 at a_g = 1 and saturates: a T cell needs one
+antigen it recognises on a cell, not many, so recognition grows less than in proportion to the antigen load
+(before the seventh session of 2026-12-04 r was a_g itself, which cut killing five-fold in B16-F10, a_g 0.2,
+whose irradiated tumours are controlled by CD8 T cells: Lee Y et al. Blood 2009;114:589). A
 cell kills, and divides on, only the tumour cells whose antigens it recognises, and tumours with few
 neoantigens sustain little T-cell expansion: checkpoint-inhibitor response rates across tumour types rise
 with their mutational burden (Yarchoan M et al. N Engl J Med 2017;377:2500, PMC6549688; r = 0.74 over 27

@@ -77,6 +77,7 @@ BOUNDS: dict[str, Bound] = {
     # M3 immunogenic death
     "antigenicity": GAIN, "tmb": TMB, "tmb_exponent": EXPONENT, "icd_radiation": GAIN, "icd_basal": GAIN,
     "antigen_half_saturation": HALF_FLUX,
+    "recognition_half_saturation": RATIO,
     # M4 interferon
     "ifn_per_gy": RADIOSENSITIVITY, "ifn_dose_scale": DOSE_SCALE, "ifn_decay_rate": RATE, "ifn_half_maturation": RATIO,
     "ifn_basal": LEVEL, "trex1_threshold": DOSE_SCALE, "trex1_hill": HILL, "trex1_max_inhibition": FRACTION,
