@@ -18,8 +18,8 @@ Scenario: benchmarks/scenarios/five_lesions_sbrt_ipi_nivo.yaml (5 lesions, 365 d
    tables, integration, trajectory read-out, RECIST/iRECIST evaluation, group curves, records, Parquet chunks,
    summaries, figures and JSON). CPU seconds of the process per 1,000 subjects (one core; CPU time, so that
    other work on a shared machine does not inflate it).
-3. Integrator alone on 2 threads, for the same subjects: at the cohort command's own settings (rtol 1e-6, weekly
-   output) and at benchmarks/engine.py's (rtol 1e-5, output at day 365 only).
+3. Integrator alone on 2 threads, for the same subjects: at the cohort command's own settings (abscopal.simulate.RTOL,
+   weekly output) and at benchmarks/engine.py's (rtol 1e-5, output at day 365 only).
 Speed is never asserted in the test suite; this script only measures and reports.
 """
 
@@ -198,7 +198,7 @@ def integrator_only(n: int, threads: int) -> dict:
     from abscopal.model.subject import subject_from_scenario
     from abscopal.population import parse_population, sample_subject
     from abscopal.scenario.load import load_scenario
-    from abscopal.simulate import output_times
+    from abscopal.simulate import RTOL, output_times
 
     scenario = load_scenario(SCENARIO)
     spec = parse_population(scenario.population, scenario.species)
@@ -206,7 +206,7 @@ def integrator_only(n: int, threads: int) -> dict:
     batch = make_batch(subjects)
     run_compiled(make_batch(subjects[:2]), np.array([0.0, DURATION_DAYS]), threads=threads)  # kernel load
     out = {}
-    for label, rtol, t_out in (("cohort settings (rtol 1e-6, weekly output)", 1e-6, output_times(DURATION_DAYS, 7.0)),
+    for label, rtol, t_out in ((f"cohort settings (rtol {RTOL:g}, weekly output)", RTOL, output_times(DURATION_DAYS, 7.0)),
                                ("engine benchmark settings (rtol 1e-5, day 365 only)", 1e-5,
                                 np.array([0.0, DURATION_DAYS]))):
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -238,6 +238,8 @@ def main() -> int:
     parser.add_argument("--profile-size", type=int, default=2000)
     parser.add_argument("--integrator-size", type=int, default=4000)
     parser.add_argument("--baseline", help="the src folder of another checkout, timed in alternation (paired runs)")
+    parser.add_argument("--baseline-label", default="the code before issue 16",
+                        help="what the baseline is, for the report (e.g. 'main before the tolerance change')")
     parser.add_argument("--skip", nargs="*", default=[], choices=["end_to_end", "stages", "integrator"])
     parser.add_argument("--json", default=str(RESULTS))
     args = parser.parse_args()
@@ -255,6 +257,8 @@ def main() -> int:
     if "end_to_end" not in args.skip:
         print("end to end ...", file=sys.stderr)
         results["end_to_end"] = end_to_end(sorted(args.sizes), args.workers, args.repeats, args.baseline)
+        if args.baseline:
+            results["end_to_end"]["baseline"]["label"] = args.baseline_label
     results["machine"]["load_average_at_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=1) + "\n")

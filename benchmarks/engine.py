@@ -63,8 +63,11 @@ def final_burden(batch, i, y_final):
 
 
 def reference(n):
-    """Final burden of subjects 0..n-1 at rtol 1e-10 (compiled engine), cached per n in the temp folder."""
-    path = Path(tempfile.gettempdir()) / f"abscopal-bench-ref-{n}.npy"
+    """Final burden of subjects 0..n-1 at rtol 1e-10 (compiled engine), cached per n and per model in the temp folder
+    (the file name holds the model fingerprint: a reference computed by an older model is never reused)."""
+    from abscopal.validation.cache import model_fingerprint
+
+    path = Path(tempfile.gettempdir()) / f"abscopal-bench-ref-{model_fingerprint()[:16]}-{n}.npy"
     if path.exists():
         return np.load(path)
     from abscopal.engine.compiled import run_compiled
