@@ -81,9 +81,14 @@ def reference(n):
     return ref
 
 
-def accuracy(values, n):
+def relative_errors(values, n):
+    """Each subject's final-burden error relative to max(reference, 1 mm^3), subjects 0..n-1."""
     ref = reference(n)
-    return float(np.max(np.abs(np.asarray(values) - ref[:n]) / np.maximum(ref[:n], 1.0)))
+    return np.abs(np.asarray(values) - ref[:n]) / np.maximum(ref[:n], 1.0)
+
+
+def accuracy(values, n):
+    return float(np.max(relative_errors(values, n)))
 
 
 # ----------------------------------------------------------------------------------------------- cases
