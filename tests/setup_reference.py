@@ -69,14 +69,27 @@ def _lognormal_factor(rng, cv: float) -> float:
 
 def sample_subject(scenario: Scenario, spec, k: int) -> Scenario:
     """Conditioning on presentation: the first draw (attempt 0, 1, ...) whose untreated effector expansion rate at
-    baseline is not positive; after 30 attempts the first draw."""
-    first = None
-    for attempt in range(30):
-        subject, margin = _draw(scenario, spec, k, attempt)
-        if margin <= 0.0:
+    baseline is not positive and that belongs to the ALC subgroup the patient block selects; after 30 attempts (200
+    with a given ALC) the first presenting draw, else the first draw."""
+    first = first_presenting = None
+    for attempt in range(200 if scenario.patient.alc_per_ul is not None else 30):
+        subject, margin, in_subgroup = _draw(scenario, spec, k, attempt)
+        if margin <= 0.0 and in_subgroup:
             return subject
         first = first or subject
-    return first
+        if margin <= 0.0:
+            first_presenting = first_presenting or subject
+    return first_presenting or first
+
+
+def _truncated(z: float, low: float, high: float) -> float:
+    """The standard normal draw z carried into [low, high] through its quantile."""
+    if low == -math.inf and high == math.inf:
+        return z
+    p_low, p_high = stats.norm.cdf(low), stats.norm.cdf(high)
+    if p_high - p_low < 1e-12:
+        return low if low > 0.0 else high
+    return float(stats.norm.ppf(p_low + stats.norm.cdf(z) * (p_high - p_low)))
 
 
 def _escape_margin(species, tumour, overrides, tmb, pdl1, burden_mm3) -> float:
@@ -117,23 +130,58 @@ def _draw(scenario: Scenario, spec, k: int, attempt: int):
     z_burden = max(-3.0, min(3.0, (math.log(burden) - math.log(pop.get("lesion_diameter_median", 1.0) * 2.5)) / 0.6))
     z = rng.standard_normal()
     alc = patient.alc_per_ul
+    rho = pop.get("alc_burden_correlation", 0.0)
+    sigma = math.sqrt(math.log(1.0 + pop["alc_cv"] ** 2))
+    drawn = to(pset["alc_baseline"], "1/uL") * math.exp(sigma * (rho * z_burden + math.sqrt(1 - rho * rho) * z))
+    in_subgroup = True
     if alc is None:
-        rho = pop.get("alc_burden_correlation", 0.0)
-        sigma = math.sqrt(math.log(1.0 + pop["alc_cv"] ** 2))
-        alc = to(pset["alc_baseline"], "1/uL") * math.exp(sigma * (rho * z_burden + math.sqrt(1 - rho * rho) * z))
-    tmb_factor = _lognormal_factor(rng, pop.get("tmb_cv", 0.0))
-    tmb = patient.tmb_per_mb if patient.tmb_per_mb is not None else pset["tmb"].value * tmb_factor
+        alc = drawn
+    elif isinstance(alc, tuple):  # an ALC interval: the draw belongs when it falls inside
+        in_subgroup = alc[0] <= drawn <= alc[1]
+        alc = min(max(drawn, alc[0]), alc[1])
+    elif rho != 0.0:  # a given ALC: burden given ALC by rejection, p(ALC | burden) / max
+        z_alc = math.log(alc / to(pset["alc_baseline"], "1/uL")) / sigma
+        keep = math.exp(-((z_alc - rho * z_burden) ** 2) / (2.0 * (1 - rho * rho)))
+        in_subgroup = bool(np.random.default_rng([spec.seed, k, 9, *extra]).random() < keep)
+    sigma = math.sqrt(math.log(1.0 + pop.get("tmb_cv", 0.0) ** 2))
+    z_tmb = rng.standard_normal()
+    tmb = patient.tmb_per_mb
+    if tmb is None or isinstance(tmb, tuple):
+        low, high = -math.inf, math.inf
+        if tmb is not None:
+            base = pset["tmb"].value
+            low, high = ((-math.inf if v <= 0 else (math.log(v / base) + 0.5 * sigma * sigma) / sigma) for v in tmb)
+        tmb = pset["tmb"].value * math.exp(sigma * _truncated(z_tmb, low, high) - 0.5 * sigma * sigma)
     weight_factor = _lognormal_factor(rng, pop["weight_cv"])
     weight = patient.weight_kg or (pop.get("weight_median", to(pset["body_weight"], "kg")) * weight_factor
                                    if species == "human" else to(pset["body_weight"], "kg") * weight_factor)
     fixed = {name for name, _ in scenario.overrides}
     overrides = list(scenario.overrides)
     z_varied = {}
+    pdl1 = patient.pdl1_tps
+    mean = min(max(pset["pdl1_tps"].value, 1e-3), 1 - 1e-3)
+    table = _read(f"populations/{species}.toml").get("pdl1_beta_concentration", {})
+    by_tumour = {n: e.value for n, e in parse_entries(table, f"populations/{species}.toml").items()}
+    conc = by_tumour.get(tumour, pop.get("pdl1_beta_concentration", 2.0))
+    a, b = mean * conc, (1 - mean) * conc
+
+    def latent(tps):
+        return min(max(float(stats.norm.ppf(stats.beta.cdf(tps, a, b))), -5.0), 5.0)
+
+    zp = None
+    if isinstance(pdl1, tuple):  # a TPS subgroup given as an interval: truncated beta, own stream
+        zp = _truncated(np.random.default_rng([spec.seed, k, 8, *extra]).standard_normal(), latent(pdl1[0]), latent(pdl1[1]))
+        pdl1 = float(stats.beta.ppf(stats.norm.cdf(zp), a, b))
+    elif pdl1 is not None:
+        zp = latent(pdl1)
     for name, cv_name in VARIED.items():
         z_varied[name] = rng.standard_normal()
         if name == "doubling_time":
             rho = pop.get("growth_burden_correlation", 0.0)
             z_varied[name] = -rho * z_burden + math.sqrt(1.0 - rho * rho) * z_varied[name]
+        if name == "antigenicity" and zp is not None:  # antigenicity given the subgroup's TPS (the copula)
+            rho = pop.get("pdl1_antigenicity_correlation", 0.0)
+            z_varied[name] = rho * zp + math.sqrt(1.0 - rho * rho) * z_varied[name]
         sigma = math.sqrt(math.log(1.0 + pop.get(cv_name, 0.0) ** 2))
         factor = math.exp(sigma * z_varied[name] - 0.5 * sigma * sigma)
         if name not in fixed:
@@ -146,16 +194,11 @@ def _draw(scenario: Scenario, spec, k: int, attempt: int):
         if name not in fixed and sd > 0.0:
             p0 = min(max(to(pset[name], "1"), 1e-9), 1.0 - 1e-9)
             overrides.append((name, str(1.0 / (1.0 + math.exp(-(math.log(p0 / (1.0 - p0)) + sd * zf))))))
-    pdl1 = patient.pdl1_tps
     if pdl1 is None:
         rng8 = np.random.default_rng([spec.seed, k, 8, *extra])
         rho = pop.get("pdl1_antigenicity_correlation", 0.0)
         zp = rho * z_varied["antigenicity"] + math.sqrt(1.0 - rho * rho) * rng8.standard_normal()
-        mean = min(max(pset["pdl1_tps"].value, 1e-3), 1 - 1e-3)
-        table = _read(f"populations/{species}.toml").get("pdl1_beta_concentration", {})
-        by_tumour = {n: e.value for n, e in parse_entries(table, f"populations/{species}.toml").items()}
-        conc = by_tumour.get(tumour, pop.get("pdl1_beta_concentration", 2.0))
-        pdl1 = float(stats.beta.ppf(stats.norm.cdf(zp), mean * conc, (1 - mean) * conc))
+        pdl1 = float(stats.beta.ppf(stats.norm.cdf(zp), a, b))
     p53 = None
     table = _read(f"populations/{species}.toml").get("p53_mutant_fraction", {})
     prevalence = {n: e.value for n, e in parse_entries(table, f"populations/{species}.toml").items()}.get(tumour)
@@ -170,7 +213,7 @@ def _draw(scenario: Scenario, spec, k: int, attempt: int):
     margin = _escape_margin(species, tumour, overrides, tmb, pdl1, sum(les.volume_mm3 for les in lesions))
     return dataclasses.replace(scenario, tumour=tumour, patient=new_patient, overrides=tuple(overrides),
                                radiotherapy=radiotherapy, simulation=simulation, population=None,
-                               name=f"{scenario.name} #{k}"), margin
+                               name=f"{scenario.name} #{k}"), margin, in_subgroup
 
 
 def _sample_lesions(rng, scenario, spec, species, tumour, pop) -> list[Lesion]:

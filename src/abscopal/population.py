@@ -211,7 +211,7 @@ def _tumour_constants(species: str, tumour: str) -> _TumourConstants:
 
 
 PRESENTATION_ATTEMPTS = 30  # draws tried per subject before the first draw is kept (see sample_subject)
-REFRACTORY_ATTEMPTS = 200  # the same with population.prior_pd1: progressed (a rarer condition)
+REFRACTORY_ATTEMPTS = 200  # the same with population.prior_pd1: progressed (a rarer condition) or an ALC subgroup
 
 
 def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario:
@@ -231,12 +231,20 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
     alone cannot turn the balance. This is primary resistance by the model's own M7 balance; acquired resistance
     (antigen or HLA loss, interferon-pathway mutations after a response) has no representation of its own. When no
     draw in REFRACTORY_ATTEMPTS satisfies both, the first presenting draw is kept (and failing that, the first).
+
+    Biomarker subgroups (CONTRACT.md, Semantics: Subgroups): a covariate fixed in ``patient`` (a value or an
+    interval) selects that subgroup of the population, and the traits that go with it follow their
+    distribution given it: antigenicity given PD-L1 TPS (the Gaussian copula of ``_pdl1``), tumour burden
+    and with it growth given ALC (``_alc``; rejection, with up to REFRACTORY_ATTEMPTS draws), antigenicity
+    given TMB (through its TMB factor, ``model.subject``). An interval draws the covariate from the type's
+    distribution truncated to it.
     """
     first = first_presenting = None
     progressed = spec.prior_pd1 == "progressed"
-    for attempt in range(REFRACTORY_ATTEMPTS if progressed else PRESENTATION_ATTEMPTS):
-        subject, margin, blocked = _draw_subject(scenario, spec, k, attempt)
-        if margin <= 0.0 and (not progressed or blocked <= 0.0):
+    attempts = REFRACTORY_ATTEMPTS if progressed or scenario.patient.alc_per_ul is not None else PRESENTATION_ATTEMPTS
+    for attempt in range(attempts):
+        subject, margin, blocked, in_subgroup = _draw_subject(scenario, spec, k, attempt)
+        if margin <= 0.0 and (not progressed or blocked <= 0.0) and in_subgroup:
             return subject
         first = first or subject
         if margin <= 0.0:
@@ -274,9 +282,10 @@ def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float,
     return gain - values["effector_death_rate"] * (1.0 + values["exhaustion_gain"] * engaged)
 
 
-def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int) -> tuple[Scenario, float, float]:
-    """One draw of subject k (attempt 0: the subject's first stream), its escape margin and the margin with PD-1
-    fully blocked (0.0 unless the population is selected on it: population.prior_pd1)."""
+def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int) -> tuple[Scenario, float, float, bool]:
+    """One draw of subject k (attempt 0: the subject's first stream), its escape margin, the margin with PD-1
+    fully blocked (0.0 unless the population is selected on it: population.prior_pd1) and whether the draw
+    belongs to the ALC subgroup that the patient block selects (``_alc``; always with no ALC given)."""
     rng = np.random.default_rng([spec.seed, k, 7] + ([attempt] if attempt else []))
     species = scenario.species
     tumour = scenario.tumour
@@ -290,22 +299,37 @@ def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int
     burden = sum(les.diameter_mm for les in lesions)
     z_burden = max(-3.0, min(3.0, (math.log(burden) - c.log_burden_reference) / 0.6))
     z = rng.standard_normal()
-    alc = patient.alc_per_ul
-    if alc is None:
-        alc = c.alc_baseline * math.exp(c.alc_sigma * (c.alc_rho * z_burden + c.alc_rho_c * z))
+    alc, in_subgroup = _alc(patient.alc_per_ul, c, z_burden, z, (spec.seed, k, attempt))
     sigma = c.tmb_sigma
-    tmb_factor = math.exp(sigma * rng.standard_normal() - 0.5 * sigma * sigma)
-    tmb = patient.tmb_per_mb if patient.tmb_per_mb is not None else c.pset["tmb"].value * tmb_factor
+    z_tmb = rng.standard_normal()
+    tmb = patient.tmb_per_mb
+    if tmb is None or isinstance(tmb, tuple):  # a TMB interval: the type's log-normal TMB truncated to it
+        tmb = c.pset["tmb"].value * math.exp(sigma * _truncated(z_tmb, *_tmb_latent(tmb, c, sigma)) - 0.5 * sigma * sigma)
     sigma = c.weight_sigma
     weight_factor = math.exp(sigma * rng.standard_normal() - 0.5 * sigma * sigma)
     weight = patient.weight_kg or c.weight_base * weight_factor
     fixed = {name for name, _ in scenario.overrides}
     overrides = list(scenario.overrides)
     z_varied = {}
+    # a PD-L1 subgroup (patient.pdl1_tps given): antigenicity follows its distribution given that TPS
+    # (the copula of _pdl1 read the other way; CONTRACT.md, Semantics: Subgroups)
+    pdl1 = patient.pdl1_tps
+    tps_z = None
+    if pdl1 is not None:
+        shape = _pdl1_beta(c.pset["pdl1_tps"].value, pop, pdl1_concentration(species).get(tumour))
+        if isinstance(pdl1, tuple):  # a TPS interval: the type's TPS distribution truncated to it, own stream
+            z_pdl1 = np.random.default_rng([spec.seed, k, 8] + ([attempt] if attempt else [])).standard_normal()
+            tps_z = _truncated(z_pdl1, _pdl1_latent(pdl1[0], shape), _pdl1_latent(pdl1[1], shape))
+            pdl1 = beta_ppf_of_normal(tps_z, *shape)
+        else:
+            tps_z = _pdl1_latent(pdl1, shape)
     for name, base, sigma in c.varied:
         zv = rng.standard_normal()
         if name == "doubling_time":  # larger burden, faster growth (shorter doubling time)
             zv = -c.growth_rho * z_burden + c.growth_rho_c * zv
+        elif name == "antigenicity" and tps_z is not None:
+            rho = pop.get("pdl1_antigenicity_correlation", 0.0)
+            zv = rho * tps_z + math.sqrt(1.0 - rho * rho) * zv
         z_varied[name] = zv
         factor = math.exp(sigma * zv - 0.5 * sigma * sigma)
         if name not in fixed:
@@ -314,8 +338,7 @@ def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int
         zv = rng.standard_normal()
         if name not in fixed and sd > 0.0:
             overrides.append((name, str(1.0 / (1.0 + math.exp(-(logit + sd * zv))))))
-    pdl1 = patient.pdl1_tps
-    if pdl1 is None:  # own stream: fixing PD-L1 (a subgroup) leaves every other draw of subject k unchanged
+    if pdl1 is None:  # own stream: the other draws of subject k do not depend on it
         pdl1 = _pdl1(c.pset["pdl1_tps"].value, z_varied["antigenicity"], pop, pdl1_concentration(species).get(tumour),
                      np.random.default_rng([spec.seed, k, 8] + ([attempt] if attempt else [])))
     p53 = None
@@ -333,7 +356,7 @@ def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int
     subject = dataclasses.replace(scenario, tumour=tumour, patient=new_patient, overrides=tuple(overrides),
                                   radiotherapy=radiotherapy, simulation=_with_seed(scenario.simulation, spec.seed),
                                   population=None, name=f"{scenario.name} #{k}")
-    return subject, margin, blocked
+    return subject, margin, blocked, in_subgroup
 
 
 @lru_cache(maxsize=256)
@@ -341,14 +364,76 @@ def _with_seed(simulation: Simulation, seed: int) -> Simulation:
     return dataclasses.replace(simulation, seed=seed)
 
 
-def _pdl1(typical: float, z_antigenicity: float, pop: dict, concentration: float | None, rng: np.random.Generator) -> float:
-    """Beta-distributed TPS (mean = the tumour's typical TPS; concentration from the tumour's row of
-    ``[pdl1_beta_concentration]`` or the population-wide value) correlated with antigenicity by a Gaussian copula."""
-    rho = pop.get("pdl1_antigenicity_correlation", 0.0)
-    z = rho * z_antigenicity + math.sqrt(1.0 - rho * rho) * rng.standard_normal()
+def _pdl1_beta(typical: float, pop: dict, concentration: float | None) -> tuple[float, float]:
+    """Shape parameters (a, b) of the tumour type's TPS distribution: mean = the tumour's typical TPS,
+    concentration from the tumour's row of ``[pdl1_beta_concentration]`` or the population-wide value."""
     mean = min(max(typical, 1e-3), 1 - 1e-3)
     conc = concentration if concentration is not None else pop.get("pdl1_beta_concentration", 2.0)
-    return beta_ppf_of_normal(z, mean * conc, (1 - mean) * conc)
+    return mean * conc, (1 - mean) * conc
+
+
+def _pdl1(typical: float, z_antigenicity: float, pop: dict, concentration: float | None, rng: np.random.Generator) -> float:
+    """Beta-distributed TPS (``_pdl1_beta``) correlated with antigenicity by a Gaussian copula."""
+    rho = pop.get("pdl1_antigenicity_correlation", 0.0)
+    z = rho * z_antigenicity + math.sqrt(1.0 - rho * rho) * rng.standard_normal()
+    return beta_ppf_of_normal(z, *_pdl1_beta(typical, pop, concentration))
+
+
+LATENT_LIMIT = 5.0  # |z| cap of a given covariate's latent normal (a TPS of exactly 0 or 1 has z = -/+inf)
+
+
+def _pdl1_latent(tps: float, shape: tuple[float, float]) -> float:
+    """The copula's latent normal of a given TPS: Phi^-1(F_beta(tps)), the inverse of ``_pdl1``'s map."""
+    from scipy import special
+
+    z = float(special.ndtri(special.betainc(shape[0], shape[1], tps)))
+    return min(max(z, -LATENT_LIMIT), LATENT_LIMIT)
+
+
+def _truncated(z: float, low: float, high: float) -> float:
+    """A standard normal draw z carried into [low, high] by its quantile (the normal truncated to the
+    interval, from the same draw); z itself when the bounds are infinite."""
+    if low == -math.inf and high == math.inf:
+        return z
+    from scipy import special
+
+    p_low, p_high = float(special.ndtr(low)), float(special.ndtr(high))
+    if p_high - p_low < 1e-12:  # an interval far out in a tail: its end nearer the centre
+        return low if low > 0.0 else high
+    return float(special.ndtri(p_low + float(special.ndtr(z)) * (p_high - p_low)))
+
+
+def _tmb_latent(given, c, sigma: float) -> tuple[float, float]:
+    """Bounds, on the scale of the TMB draw's standard normal, of a TMB interval (-inf, inf without one)."""
+    if given is None:
+        return -math.inf, math.inf
+    base = c.pset["tmb"].value
+
+    def z(v: float) -> float:
+        return -math.inf if v <= 0.0 else (math.log(v / base) + 0.5 * sigma * sigma) / sigma
+
+    return z(given[0]), z(given[1])
+
+
+def _alc(given, c, z_burden: float, z: float, stream: tuple[int, int, int]) -> tuple[float, bool]:
+    """The subject's baseline ALC and whether the draw belongs to the ALC subgroup that ``given`` selects.
+
+    Without a given ALC: log-normal, correlated with tumour burden (always in the subgroup). A given value:
+    that ALC, and the draw is kept with probability p(ALC | burden) / max p, so that burden (and what goes
+    with it) follows its distribution given the ALC (rejection sampling; CONTRACT.md, Semantics: Subgroups).
+    An interval: the draw's own ALC, kept when it falls inside (clamped into it when no draw of the subject
+    does). ``stream``: (seed, k, attempt) of the acceptance draw's own stream."""
+    drawn = c.alc_baseline * math.exp(c.alc_sigma * (c.alc_rho * z_burden + c.alc_rho_c * z))
+    if given is None:
+        return drawn, True
+    if isinstance(given, tuple):
+        return min(max(drawn, given[0]), given[1]), given[0] <= drawn <= given[1]
+    if c.alc_rho == 0.0:
+        return given, True
+    z_alc = math.log(given / c.alc_baseline) / c.alc_sigma
+    keep = math.exp(-((z_alc - c.alc_rho * z_burden) ** 2) / (2.0 * c.alc_rho_c ** 2))
+    seed, k, attempt = stream
+    return given, bool(np.random.default_rng([seed, k, 9] + ([attempt] if attempt else [])).random() < keep)
 
 
 @cache

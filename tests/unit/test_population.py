@@ -105,3 +105,109 @@ def test_prior_pd1_naive_is_the_default_and_a_bad_value_is_refused():
     assert [s.overrides for s in _subjects(doc, 30)] == [s.overrides for s in explicit]
     with pytest.raises(InputError, match="prior_pd1"):
         parse_population({"size": 5, "prior_pd1": "refractory"}, "human")
+
+
+# ---- biomarker subgroups (CONTRACT.md, Semantics: Subgroups) ----------------------------------------------------
+
+def _log_antigenicity(subjects):
+    return np.array([math.log(float(dict(s.overrides)["antigenicity"])) for s in subjects])
+
+
+def test_a_pdl1_subgroup_carries_the_antigenicity_that_goes_with_its_tps():
+    # copula: z_antigenicity | z_TPS ~ N(rho z_TPS, 1 - rho^2), so the subgroups' mean log antigenicity differ by
+    # rho sigma (z_high - z_low); presentation conditioning moves both means, so only the order and rough size are checked
+    from abscopal.population import _pdl1_beta, _pdl1_latent, pdl1_concentration, population_values
+    from abscopal.parameters import load_parameter_set
+
+    n = 600
+    doc = dict(BASE, tumour="nsclc", population={"size": n, "seed": 5})
+    low = _log_antigenicity(_subjects(dict(doc, patient={"pdl1_tps": 0.005}), n))
+    high = _log_antigenicity(_subjects(dict(doc, patient={"pdl1_tps": 0.9}), n))
+    pop = population_values("human")
+    shape = _pdl1_beta(load_parameter_set("human", "nsclc")["pdl1_tps"].value, pop, pdl1_concentration("human")["nsclc"])
+    sigma = math.sqrt(math.log(1 + pop["antigenicity_cv"] ** 2))
+    expected = pop["pdl1_antigenicity_correlation"] * sigma * (_pdl1_latent(0.9, shape) - _pdl1_latent(0.005, shape))
+    se = math.sqrt(low.var() / n + high.var() / n)
+    assert expected > 3 * se  # the check below can tell the conditioning from none
+    assert abs((high.mean() - low.mean()) - expected) < 4 * se
+
+
+def test_without_a_correlation_a_pdl1_subgroup_leaves_antigenicity_alone():
+    # the immune-null of the test above: with rho = 0 the subgroups draw the same antigenicity
+    import abscopal.population as population
+
+    n = 200
+    doc = dict(BASE, tumour="nsclc", population={"size": n, "seed": 5})
+    original = population.population_values
+
+    def uncorrelated(species):
+        return {**original(species), "pdl1_antigenicity_correlation": 0.0}
+
+    population._tumour_constants.cache_clear()
+    population.population_values = uncorrelated
+    try:
+        low = _log_antigenicity(_subjects(dict(doc, patient={"pdl1_tps": 0.005}), n))
+        high = _log_antigenicity(_subjects(dict(doc, patient={"pdl1_tps": 0.9}), n))
+    finally:
+        population.population_values = original
+        population._tumour_constants.cache_clear()
+    assert abs(high.mean() - low.mean()) < 4 * math.sqrt(low.var() / n + high.var() / n)
+
+
+def test_an_interval_draws_the_covariate_from_its_distribution_truncated_to_the_interval():
+    from scipy import stats
+
+    from abscopal.population import _pdl1_beta, pdl1_concentration, population_values
+    from abscopal.parameters import load_parameter_set
+
+    n = 400
+    # a barely antigenic tumour presents on its first draw, so presentation conditioning does not reshape the TPS
+    doc = dict(BASE, tumour="nsclc", population={"size": n, "seed": 7}, overrides={"antigenicity": 0.001},
+               patient={"pdl1_tps": [0.01, 0.49], "tmb": ["10 /Mb", "20 /Mb"], "alc": ["500 /uL", "900 /uL"]})
+    subjects = _subjects(doc, n)
+    tps = np.array([s.patient.pdl1_tps for s in subjects])
+    tmb = np.array([s.patient.tmb_per_mb for s in subjects])
+    alc = np.array([s.patient.alc_per_ul for s in subjects])
+    assert tps.min() >= 0.01 and tps.max() <= 0.49 and len(set(tps)) == n
+    assert tmb.min() >= 10 and tmb.max() <= 20 and alc.min() >= 500 and alc.max() <= 900
+    a, b = _pdl1_beta(load_parameter_set("human", "nsclc")["pdl1_tps"].value, population_values("human"),
+                      pdl1_concentration("human")["nsclc"])
+    lo, hi = stats.beta.cdf([0.01, 0.49], a, b)
+    # TPS given the interval: uniform on [F(0.01), F(0.49)] after the beta CDF
+    u = (stats.beta.cdf(tps, a, b) - lo) / (hi - lo)
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+
+
+def test_an_alc_subgroup_carries_the_tumour_burden_that_goes_with_its_alc():
+    # ALC and burden correlate negatively in the population (alc_burden_correlation), so patients selected for a
+    # low ALC carry more disease than those selected for a high one
+    n = 800
+    doc = dict(BASE, tumour="nsclc", population={"size": n, "seed": 11})
+
+    def burden(alc):
+        subjects = _subjects(dict(doc, patient={"alc": alc}), n)
+        assert all(s.patient.alc_per_ul == float(alc.split()[0]) for s in subjects)
+        return np.log([sum(les.diameter_mm for les in s.patient.lesions) for s in subjects])
+
+    low, high = burden("300 /uL"), burden("3000 /uL")
+    assert low.mean() - high.mean() > 3 * math.sqrt(low.var() / n + high.var() / n)
+
+
+def test_an_interval_needs_a_population_and_two_ordered_values(tmp_path):
+    from abscopal.errors import InputError
+    from abscopal.scenario.load import parse_scenario
+
+    single = {"abscopal": 1, "species": "human", "tumour": "nsclc",
+              "patient": {"lesions": [{"id": "a", "site": "lung", "diameter": "20 mm"}]}}
+    for value, words in (([0.2, 0.5], "needs a population"), ([0.5, 0.2], "not below"), ([0.1, 0.2, 0.3], "3 values")):
+        doc = dict(single, patient={**single["patient"], "pdl1_tps": value})
+        if words == "needs a population":
+            words = "there is no population block"
+        else:
+            doc["population"] = {"size": 10, "seed": 1}
+        try:
+            parse_scenario(doc)
+        except InputError as error:
+            assert "patient.pdl1_tps" in str(error) and words in str(error)
+        else:
+            raise AssertionError(f"{value} was accepted")

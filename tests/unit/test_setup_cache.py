@@ -82,6 +82,12 @@ def _populations():
         "drugs": [{"agent": "il-2", "dose": "600000 IU/kg", "every": "1 day", "start": "day 1", "count": 5}],
     })
     out.append(("fixed covariates", fixed, parse_population(fixed.population, fixed.species)))
+    intervals = scenario({
+        "abscopal": 1, "species": "human", "tumour": "nsclc", "population": {"size": 20, "seed": 6},
+        "patient": {"alc": ["600 /uL", "1200 /uL"], "pdl1_tps": [0.5, 1.0], "tmb": ["2 /Mb", "9 /Mb"]},
+        "radiotherapy": [{"lesions": ["largest"], "dose": "8 Gy", "fractions": 3}],
+    })
+    out.append(("covariate intervals", intervals, parse_population(intervals.population, intervals.species)))
     return out
 
 

@@ -107,6 +107,11 @@ def parse_scenario(data: Any, *, source: str = "<input>", text: str | None = Non
         patient = Patient(lesions=())
     else:
         patient = _patient(data["patient"], species, need_lesions=population is None)
+    if population is None:
+        for name, value in (("pdl1_tps", patient.pdl1_tps), ("tmb", patient.tmb_per_mb), ("alc", patient.alc_per_ul)):
+            if isinstance(value, tuple):
+                raise InputError("an interval selects a subgroup of a population, and there is no population block",
+                                 key=f"patient.{name}", expected="one value for a single patient (or add a population block)")
     for k, lesion in enumerate(patient.lesions):
         if lesion.appears_day is not None and lesion.appears_day >= simulation.duration_days:
             raise InputError(f"the lesion appears on day {lesion.appears_day:g}, at or after the end of the simulation",
@@ -246,9 +251,7 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
 
     raw = as_mapping(raw, "patient")
     check_keys(raw, PATIENT_KEYS, "patient")
-    alc = positive_quantity(raw["alc"], "concentration_cells", "patient.alc") if "alc" in raw else None
-    if alc is not None and alc > 1e5:
-        raise InputError(f"{raw['alc']!r} is implausibly high", key="patient.alc", expected="an absolute lymphocyte count below 100000 /uL")
+    alc = _covariate(raw, "alc", _alc, "a count such as '1000 /uL'")
     weight = positive_quantity(raw["weight"], "mass", "patient.weight") if "weight" in raw else None
     bsa = positive_quantity(raw["bsa"], "area", "patient.bsa") if "bsa" in raw else None
     if bsa is not None and not BSA_RANGE_M2[0] <= bsa <= BSA_RANGE_M2[1]:
@@ -258,10 +261,8 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
         low, high = shared["min_body_weight"].to("kg"), shared["max_body_weight"].to("kg")
         if not low <= weight <= high:
             raise InputError(f"{raw['weight']!r} is outside the {species} range", key="patient.weight", expected=f"{low:g} to {high:g} kg")
-    pdl1 = as_fraction(raw["pdl1_tps"], "patient.pdl1_tps") if "pdl1_tps" in raw else None
-    tmb = positive_quantity(raw["tmb"], "tmb", "patient.tmb", allow_zero=True) if "tmb" in raw else None
-    if tmb is not None and tmb > MAX_TMB_PER_MB:
-        raise InputError(f"{raw['tmb']!r} is out of range", key="patient.tmb", expected=f"at most {MAX_TMB_PER_MB:g} /Mb")
+    pdl1 = _covariate(raw, "pdl1_tps", lambda v, key: as_fraction(v, key), "a number from 0 to 1 (e.g. 0.5)")
+    tmb = _covariate(raw, "tmb", _tmb, "a quantity such as '10 /Mb'")
     if "lesions" not in raw and need_lesions:
         _missing("patient.lesions", "a list of lesions with id, site and diameter or volume")
     lesions_raw = as_list(raw.get("lesions", []), "patient.lesions", "a list of lesions")
@@ -277,6 +278,38 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
         seen.add(lesion.id)
         lesions.append(lesion)
     return Patient(lesions=tuple(lesions), alc_per_ul=alc, weight_kg=weight, bsa_m2=bsa, pdl1_tps=pdl1, tmb_per_mb=tmb)
+
+
+def _alc(value: Any, key: str) -> float:
+    alc = positive_quantity(value, "concentration_cells", key)
+    if alc > 1e5:
+        raise InputError(f"{value!r} is implausibly high", key=key, expected="an absolute lymphocyte count below 100000 /uL")
+    return alc
+
+
+def _tmb(value: Any, key: str) -> float:
+    tmb = positive_quantity(value, "tmb", key, allow_zero=True)
+    if tmb > MAX_TMB_PER_MB:
+        raise InputError(f"{value!r} is out of range", key=key, expected=f"at most {MAX_TMB_PER_MB:g} /Mb")
+    return tmb
+
+
+def _covariate(raw: Mapping, name: str, parse, one: str) -> float | tuple[float, float] | None:
+    """A patient covariate: one value, or an interval [low, high] that selects a biomarker subgroup of a
+    population (CONTRACT.md, Semantics: Subgroups); None when absent."""
+    if name not in raw:
+        return None
+    key = f"patient.{name}"
+    value = raw[name]
+    if not isinstance(value, (list, tuple)):
+        return parse(value, key)
+    if len(value) != 2:
+        raise InputError(f"{len(value)} values", key=key, expected=f"{one}, or an interval [low, high] of two such values")
+    low, high = parse(value[0], f"{key}[0]"), parse(value[1], f"{key}[1]")
+    if not low < high:
+        raise InputError(f"the interval's low end {value[0]!r} is not below its high end {value[1]!r}", key=key,
+                         expected="an interval [low, high] with low < high")
+    return (low, high)
 
 
 def _lesion(raw: Any, key: str, species: str, shared) -> Lesion:

@@ -19,11 +19,11 @@ class Lesion:
 @dataclass(frozen=True)
 class Patient:
     lesions: tuple[Lesion, ...]
-    alc_per_ul: float | None = None
+    alc_per_ul: float | tuple[float, float] | None = None  # an interval: a subgroup of a population
     weight_kg: float | None = None
     bsa_m2: float | None = None
-    pdl1_tps: float | None = None
-    tmb_per_mb: float | None = None
+    pdl1_tps: float | tuple[float, float] | None = None
+    tmb_per_mb: float | tuple[float, float] | None = None
     p53_mutant: bool | None = None  # drawn in populations (not a scenario key)
 
 

@@ -237,25 +237,42 @@ def _patient() -> Key:
         "and sites, and covariates fixed at a value)", section="patient",
         required="unless `population` is given",
         keys=(
-            Key("alc", "quantity", "absolute lymphocyte count in blood at baseline", unit="concentration_cells",
-                example="1500 /uL", low=0.0, low_open=True, high=MAX_ALC_PER_UL,
-                default_text="the tumour type's typical value (varies between subjects in a cohort)"),
+            _covariate(Key("alc", "quantity", "absolute lymphocyte count in blood at baseline", unit="concentration_cells",
+                           example="1500 /uL", low=0.0, low_open=True, high=MAX_ALC_PER_UL,
+                           default_text="the tumour type's typical value (varies between subjects in a cohort)")),
             Key("weight", "quantity", "body weight (doses in mg/kg use it)", unit="mass", example="70 kg", low=0.0,
                 low_open=True, default_text="the species' typical weight (varies in a cohort)",
                 limits=f"{lim['human']['weight_min']:g} to {lim['human']['weight_max']:g} kg (human), "
                        f"{lim['mouse']['weight_min']:g} to {lim['mouse']['weight_max']:g} kg (mouse)"),
             Key("bsa", "quantity", "body surface area (doses per m^2 use it)", unit="area", example="1.8 m^2", low=0.0,
                 low_open=True, default_text="the species' typical value"),
-            Key("pdl1_tps", "number", "PD-L1 tumour proportion score, as a fraction (0.5 = 50% of tumour cells)",
-                example=0.3, low=0.0, high=1.0, default_text="drawn from the tumour type's population in a cohort"),
-            Key("tmb", "quantity", "tumour mutational burden in mutations per megabase", unit="tmb", example="8 /Mb",
-                low=0.0, default_text="the tumour type's typical value", limits="zero or more"),
+            _covariate(Key("pdl1_tps", "number", "PD-L1 tumour proportion score, as a fraction (0.5 = 50% of tumour cells)",
+                           example=0.3, low=0.0, high=1.0, default_text="drawn from the tumour type's population in a cohort")),
+            _covariate(Key("tmb", "quantity", "tumour mutational burden in mutations per megabase", unit="tmb",
+                           example="8 /Mb", low=0.0, default_text="the tumour type's typical value", limits="zero or more")),
             Key("lesions", "list", "the lesions at baseline", required="unless `population` is given",
                 item=_lesion(), max_items=MAX_LESIONS, limits="at least 1 without a population; lesion ids unique",
                 example=[{"id": "lung1", "site": "lung", "diameter": "25 mm"}],
                 default_text="drawn per subject (ids L1, L2, ... largest first) in a cohort"),
         ),
     )
+
+
+def _covariate(one: Key) -> Key:
+    """A patient covariate: one value, or (with a population) an interval that selects a biomarker subgroup."""
+    from dataclasses import replace
+
+    from .spec_render import value_text
+
+    interval = Key("interval", "list", "`[low, high]` (low < high; with a `population` only)",
+                   item=replace(one, name="bound", about="", example=None, default_text="", limits=""),
+                   min_items=2, max_items=2)
+    about = (one.about + "; in a cohort, a value or interval selects that biomarker subgroup: the covariate is drawn "
+             "from the type's distribution truncated to the interval, and the traits that go with it (antigenicity for "
+             "PD-L1 and TMB, tumour burden and growth for ALC) follow their distribution given it")
+    return Key(one.name, "any_of", about, example=one.example, default_text=one.default_text,
+               limits="; ".join(x for x in (one.limits, "an interval only with a population; low < high") if x),
+               options=(replace(one, about=f"one value ({value_text(one)})", default_text="", limits=""), interval))
 
 
 def _radiotherapy() -> Key:
