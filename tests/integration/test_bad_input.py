@@ -187,6 +187,11 @@ CASES: list[Case] = [
     Case("lesion-missing-site", "patient.lesions[2].site", delete(("patient", "lesions", 2, "site"))),
     Case("unknown-lesion-key-near-miss", "patient.lesions[0].diamter", rename((*LES0, "diameter"), "diamter"), suggestion="diameter"),
     Case("unknown-patient-key-wrong-case", "patient.ALC", rename(("patient", "alc"), "ALC"), suggestion="alc"),
+    Case("covariate-interval-without-population", "patient.pdl1_tps", set_(("patient", "pdl1_tps"), [0.5, 1.0]),
+         contains=("population",)),
+    Case("covariate-interval-reversed", "patient.alc", set_(("patient", "alc"), ["900 /uL", "500 /uL"]), contains=("low",)),
+    Case("covariate-interval-three-values", "patient.pdl1_tps", set_(("patient", "pdl1_tps"), [0.1, 0.2, 0.3]),
+         contains=("interval",)),
     Case("lesion-appears-before-day-0", "patient.lesions[2].appears", set_(("patient", "lesions", 2, "appears"), "day -3")),
     # ---- units and quantities
     Case("rt-dose-bare-number", "radiotherapy[0].dose", set_((*RT0, "dose"), 8), contains=("Gy",)),

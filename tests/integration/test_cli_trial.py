@@ -84,3 +84,22 @@ def test_trial_power_block():
     data = json.loads(_run("trial", str(EXAMPLES / "trial_nsclc_sbrt_pembrolizumab.yaml"), "--size", "16", "--power", "--power-n", "30"))
     assert set(data["power"]) >= {"endpoint", "n_per_arm", "alpha", "power"} and data["power"]["n_per_arm"] == 30
     assert 0.0 <= data["power"]["power"] <= 1.0
+
+
+def test_a_cohort_restricted_to_a_biomarker_interval(tmp_path):
+    """`patient.pdl1_tps: [0.5, 1.0]` in a population: every subject of the cohort has a TPS in the interval (the
+    subgroup), and the same cohort without it does not."""
+    import pandas as pd
+    import yaml
+
+    doc = yaml.safe_load((EXAMPLES / "cohort_nsclc_sbrt_pembrolizumab.yaml").read_text())
+    tps = {}
+    for label, patient in (("subgroup", {"pdl1_tps": [0.5, 1.0]}), ("all", {})):
+        path = tmp_path / f"{label}.yaml"
+        path.write_text(yaml.safe_dump({**doc, "patient": {**doc.get("patient", {}), **patient}}))
+        out = subprocess.run([sys.executable, "-m", "abscopal", "cohort", str(path), "--size", "16",
+                              "--out", str(tmp_path / label)], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        tps[label] = pd.read_parquet(tmp_path / label / "subjects")["pdl1_tps"]
+    assert len(tps["subgroup"]) == 16 and tps["subgroup"].between(0.5, 1.0).all()
+    assert not tps["all"].between(0.5, 1.0).all()
