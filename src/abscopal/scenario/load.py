@@ -261,7 +261,7 @@ def _patient(raw: Any, species: str, *, need_lesions: bool) -> Patient:
         low, high = shared["min_body_weight"].to("kg"), shared["max_body_weight"].to("kg")
         if not low <= weight <= high:
             raise InputError(f"{raw['weight']!r} is outside the {species} range", key="patient.weight", expected=f"{low:g} to {high:g} kg")
-    pdl1 = _covariate(raw, "pdl1_tps", lambda v, key: as_fraction(v, key), "a number from 0 to 1 (e.g. 0.5)")
+    pdl1 = _covariate(raw, "pdl1_tps", as_fraction, "a number from 0 to 1 (e.g. 0.5)")
     tmb = _covariate(raw, "tmb", _tmb, "a quantity such as '10 /Mb'")
     if "lesions" not in raw and need_lesions:
         _missing("patient.lesions", "a list of lesions with id, site and diameter or volume")
