@@ -42,7 +42,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "benchmarks" / "scenarios" / "five_lesions_sbrt_ipi_nivo.yaml"
 DURATION = 365.0
-RTOL, ATOL = 1e-5, 1e-9  # production tolerances of the compiled engine for this benchmark
+RTOL, ATOL = 4e-6, 1e-9  # the tolerances of every simulation (abscopal.simulate.RTOL; 1e-5 until 2026-12-05,
+# which missed the 1e-5 accuracy bar on 1 subject in 2,000: docs/performance.md, 'Tolerance and accuracy')
 REF_RTOL, REF_ATOL = 1e-10, 1e-12
 
 
@@ -125,6 +126,7 @@ def case_abscopal(n, chunk=10_000, threads=None):
 
 def case_abscopal_numpy(n):
     from abscopal.engine import integrate_batch
+    from abscopal.engine.linear import ExactPK
     from abscopal.model.batch import Batch
 
     batch = Batch(subjects(range(n)))
@@ -132,7 +134,8 @@ def case_abscopal_numpy(n):
     t_out = np.array([0.0, DURATION])
     t0 = time.perf_counter()
     out, status, _ = integrate_batch(batch.rhs, y0, active, t_out, batch.ev_time, batch.apply_events,
-                                     nonnegative=batch.nonnegative(), rtol=RTOL, atol=ATOL)
+                                     nonnegative=batch.nonnegative(), rtol=RTOL, atol=ATOL,
+                                     exact=ExactPK.of_batch(batch))
     wall = time.perf_counter() - t0
     burdens = [final_burden(batch, i, out[i, -1]) for i in range(min(n, 100))]
     return {"n_timed": n, "integrate_s": wall, "subject_years_per_s": n * DURATION / 365.25 / wall,

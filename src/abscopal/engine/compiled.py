@@ -4,8 +4,8 @@ The right-hand side and the event jumps are the scalar functions generated from 
 (model/_generated.py); they are compiled here together with a per-subject adaptive integrator, and
 subjects run in parallel threads (``prange``). The algorithm is the one of the NumPy engine step for
 step: same tableau, max-norm error control, step-size rule, stops at output and event times (output
-recorded before the event), non-negativity and failure statuses, plus first-same-as-last reuse of the
-last stage. Each subject's trajectory depends only on its own inputs, so results do not depend on the
+recorded before the event), non-negativity and failure statuses, the exact drug compartments of linear.py,
+plus first-same-as-last reuse of the last stage. Each subject's trajectory depends only on its own inputs, so results do not depend on the
 chunking, the thread count or the other subjects of a call.
 
 The first call compiles (tens of seconds) and caches the machine code on disk (numba ``cache=True``,
@@ -27,6 +27,7 @@ import numba as nb
 import numpy as np
 
 from ..model import codegen
+from .linear import ExactPK
 
 KERNEL = Path(__file__).with_name("kernel.py")
 DOPRI = Path(__file__).with_name("dopri.py")  # the kernel reads its tableau from here: part of the cache key too
@@ -75,11 +76,18 @@ def kernel():
 
 
 def run_compiled(batch, t_out: np.ndarray, *, rtol: float = 1e-6, atol: float = 1e-9, h0: float = 0.01,
-                 max_steps: int = 2_000_000, threads: int | None = None):
-    """Integrate a flagship-model batch; returns outputs (S, T, n), status (S,), steps (S, 2)."""
+                 max_steps: int = 2_000_000, threads: int | None = None, exact_pk: bool = True):
+    """Integrate a flagship-model batch; returns outputs (S, T, n), status (S,), steps (S, 2).
+
+    ``exact_pk``: solve the drug compartments exactly (linear.py); False integrates them by Runge-Kutta inside
+    the error norm, as before 2026-12-05 (kept for benchmarks/tolerance.py and the tests of both paths).
+    """
     inputs = batch.compiled_inputs()
     S = inputs["y0"].shape[0]
     n = inputs["y0"].shape[1]
+    pk = ExactPK.of_batch(batch)
+    if not exact_pk:
+        pk = pk.without()
     out = np.full((S, len(t_out), n), np.nan)
     status = np.zeros(S, dtype=np.int64)
     steps = np.zeros((S, 2), dtype=np.int64)
@@ -90,7 +98,8 @@ def run_compiled(batch, t_out: np.ndarray, *, rtol: float = 1e-6, atol: float = 
         kernel().integrate_cohort(inputs["y0"], inputs["active"], inputs["par"], inputs["lpar"], inputs["apar"],
                          inputs["offsets"], np.asarray(t_out, dtype=float), inputs["ev_time"], inputs["ev_lesion"],
                          inputs["ev_systemic"], inputs["ev_agent"], inputs["nonneg"], float(rtol), float(atol),
-                         float(h0), int(max_steps), out, status, steps)
+                         float(h0), int(max_steps), out, status, steps, pk.index, pk.v, pk.vi, pk.lam, pk.exact,
+                         pk.error_weight(n))
     finally:
         nb.set_num_threads(previous)
     return out, status, steps

@@ -25,6 +25,44 @@ _A51, _A52, _A53, _A54 = (float(a) for a in dopri.A[4])
 _A61, _A62, _A63, _A64, _A65 = (float(a) for a in dopri.A[5])
 _B1, _B3, _B4, _B5, _B6 = (float(dopri.B5[i]) for i in (0, 2, 3, 4, 5))
 _E1, _E3, _E4, _E5, _E6, _E7 = (float(dopri.E[i]) for i in (0, 2, 3, 4, 5, 6))
+_C2, _C3, _C4, _C5 = (float(dopri.C[i]) for i in (1, 2, 3, 4))
+
+
+@nb.njit(cache=True, nogil=True)
+def _pk_factors(y, h, pk_index, pk_v, pk_vi, pk_lam, pk_exact, z, f):
+    """Exact drug compartments (engine/linear.py): modal amounts z (A, 3) of the step's start state and their
+    decay factors f (A, 3, 5) at the stage times c2..c5 and c6 = c7 = 1."""
+    for a in range(pk_index.shape[0]):
+        if not pk_exact[a]:
+            continue
+        y0 = y[pk_index[a, 0]]
+        y1 = y[pk_index[a, 1]]
+        y2 = y[pk_index[a, 2]]
+        for m in range(3):
+            z[a, m] = pk_vi[a, m, 0] * y0 + pk_vi[a, m, 1] * y1 + pk_vi[a, m, 2] * y2
+            lam = pk_lam[a, m]
+            if lam == 0.0 or z[a, m] == 0.0:
+                for i in range(5):
+                    f[a, m, i] = 1.0
+            else:
+                f[a, m, 0] = math.exp(lam * h * _C2)
+                f[a, m, 1] = math.exp(lam * h * _C3)
+                f[a, m, 2] = math.exp(lam * h * _C4)
+                f[a, m, 3] = math.exp(lam * h * _C5)
+                f[a, m, 4] = math.exp(lam * h)
+
+
+@nb.njit(cache=True, nogil=True)
+def _pk_stage(dst, i, pk_index, pk_v, pk_exact, z, f):
+    """Write the exact drug amounts at stage time i (0..4 for c2..c5, 1) into the stage state dst."""
+    for a in range(pk_index.shape[0]):
+        if not pk_exact[a]:
+            continue
+        z0 = z[a, 0] * f[a, 0, i]
+        z1 = z[a, 1] * f[a, 1, i]
+        z2 = z[a, 2] * f[a, 2, i]
+        for q in range(3):
+            dst[pk_index[a, q]] = max(pk_v[a, q, 0] * z0 + pk_v[a, q, 1] * z1 + pk_v[a, q, 2] * z2, 0.0)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -47,8 +85,12 @@ def _stops(t, y, active, par, lpar, apar, offsets, wl, wa, t_out, ev_time, ev_l,
 
 @nb.njit(cache=True, nogil=True)
 def integrate_subject(y, active, par, lpar, apar, offsets, t_out, ev_time, ev_l, ev_s, ev_a, nonneg,
-                      rtol, atol, h0, max_steps, out):
-    """Integrate one subject in place; outputs into out (T, n). Returns (status, accepted, rejected)."""
+                      rtol, atol, h0, max_steps, out, pk_index, pk_v, pk_vi, pk_lam, pk_exact, weight):
+    """Integrate one subject in place; outputs into out (T, n). Returns (status, accepted, rejected).
+
+    pk_*: the exact drug compartments (engine/linear.py); weight (n,): each state's weight in the error norm
+    (0 for the exactly solved compartments).
+    """
     n = y.shape[0]
     n_out = t_out.shape[0]
     n_ev = ev_time.shape[0]
@@ -63,6 +105,8 @@ def integrate_subject(y, active, par, lpar, apar, offsets, t_out, ev_time, ev_l,
     k7 = np.empty(n)
     tmp = np.empty(n)
     y_new = np.empty(n)
+    pk_z = np.zeros((pk_index.shape[0], 3))
+    pk_f = np.ones((pk_index.shape[0], 3, 5))
     t_end = t_out[n_out - 1]
     t = 0.0
     h = h0
@@ -81,28 +125,35 @@ def integrate_subject(y, active, par, lpar, apar, offsets, t_out, ev_time, ev_l,
         h_try = min(h, t_stop - t)
         if not fresh:
             _rhs(y, k1, active, par, lpar, apar, offsets, wl, wa)
+        _pk_factors(y, h_try, pk_index, pk_v, pk_vi, pk_lam, pk_exact, pk_z, pk_f)
         for j in range(n):
             tmp[j] = y[j] + h_try * (_A21 * k1[j])
+        _pk_stage(tmp, 0, pk_index, pk_v, pk_exact, pk_z, pk_f)
         _rhs(tmp, k2, active, par, lpar, apar, offsets, wl, wa)
         for j in range(n):
             tmp[j] = y[j] + h_try * (_A31 * k1[j] + _A32 * k2[j])
+        _pk_stage(tmp, 1, pk_index, pk_v, pk_exact, pk_z, pk_f)
         _rhs(tmp, k3, active, par, lpar, apar, offsets, wl, wa)
         for j in range(n):
             tmp[j] = y[j] + h_try * (_A41 * k1[j] + _A42 * k2[j] + _A43 * k3[j])
+        _pk_stage(tmp, 2, pk_index, pk_v, pk_exact, pk_z, pk_f)
         _rhs(tmp, k4, active, par, lpar, apar, offsets, wl, wa)
         for j in range(n):
             tmp[j] = y[j] + h_try * (_A51 * k1[j] + _A52 * k2[j] + _A53 * k3[j] + _A54 * k4[j])
+        _pk_stage(tmp, 3, pk_index, pk_v, pk_exact, pk_z, pk_f)
         _rhs(tmp, k5, active, par, lpar, apar, offsets, wl, wa)
         for j in range(n):
             tmp[j] = y[j] + h_try * (_A61 * k1[j] + _A62 * k2[j] + _A63 * k3[j] + _A64 * k4[j] + _A65 * k5[j])
+        _pk_stage(tmp, 4, pk_index, pk_v, pk_exact, pk_z, pk_f)
         _rhs(tmp, k6, active, par, lpar, apar, offsets, wl, wa)
         for j in range(n):
             y_new[j] = y[j] + h_try * (_B1 * k1[j] + _B3 * k3[j] + _B4 * k4[j] + _B5 * k5[j] + _B6 * k6[j])
+        _pk_stage(y_new, 4, pk_index, pk_v, pk_exact, pk_z, pk_f)
         _rhs(y_new, k7, active, par, lpar, apar, offsets, wl, wa)
         err = 0.0
         finite = True
         for j in range(n):
-            e = h_try * (_E1 * k1[j] + _E3 * k3[j] + _E4 * k4[j] + _E5 * k5[j] + _E6 * k6[j] + _E7 * k7[j])
+            e = h_try * (_E1 * k1[j] + _E3 * k3[j] + _E4 * k4[j] + _E5 * k5[j] + _E6 * k6[j] + _E7 * k7[j]) * weight[j]
             scale = atol + rtol * max(abs(y[j]), abs(y_new[j]))
             r = abs(e) / scale
             if not (math.isfinite(y_new[j]) and math.isfinite(r)):
@@ -133,9 +184,11 @@ def integrate_subject(y, active, par, lpar, apar, offsets, t_out, ev_time, ev_l,
             fresh = not clamped
             if t >= t_stop - 1e-12 * max(1.0, abs(t_stop)):
                 t = t_stop
+                ie_before = ie
                 io, ie = _stops(t, y, active, par, lpar, apar, offsets, wl, wa, t_out, ev_time, ev_l, ev_s, ev_a,
                                 nonneg, out, io, ie)
-                fresh = False
+                if ie != ie_before:
+                    fresh = False  # an event changed the state: f(y) is computed afresh; an output alone keeps it
         else:
             rejected += 1
             h = h_try * factor
@@ -147,14 +200,16 @@ def integrate_subject(y, active, par, lpar, apar, offsets, t_out, ev_time, ev_l,
 
 @nb.njit(cache=True, parallel=True)
 def integrate_cohort(y0, active0, par, lpar, apar, offsets, t_out, ev_time, ev_l, ev_s, ev_a, nonneg,
-                     rtol, atol, h0, max_steps, out, status, steps):
+                     rtol, atol, h0, max_steps, out, status, steps, pk_index, pk_v, pk_vi, pk_lam,
+                     pk_exact, weight):
     """All subjects of a batch in parallel threads: y0 (S, n) ... out (S, T, n) filled, status (S,)."""
     S = y0.shape[0]
     for s in nb.prange(S):
         y = y0[s].copy()
         active = active0[s].copy()
         st, acc, rej = integrate_subject(y, active, par[s], lpar[s], apar, offsets, t_out, ev_time[s], ev_l[s],
-                                         ev_s[s], ev_a[s], nonneg, rtol, atol, h0, max_steps, out[s])
+                                         ev_s[s], ev_a[s], nonneg, rtol, atol, h0, max_steps, out[s], pk_index, pk_v,
+                                         pk_vi, pk_lam, pk_exact, weight)
         status[s] = st
         steps[s, 0] = acc
         steps[s, 1] = rej
