@@ -224,8 +224,9 @@ WHERE_THE_TIME_GOES = [
     "- Reading the table: the CPU-based rates are the robust ones on a shared machine (wall times moved by a factor "
     "of two between repeats of the same command in earlier runs; the run above had the machine to itself).",
     "- The goal of 2,000 subject-years/s end to end on 2 cores is not reached: 778 on this machine, against 712 for "
-    "the code before the exact drug compartments timed in alternation with it (+9%; the integration alone +21% in the "
-    "tolerance table below). On the Intel machine of the earlier runs, where the integration cost 0.86 ms of CPU per "
+    "the code before the exact drug compartments timed in alternation with it (+9%; the integration alone takes 23% "
+    "fewer steps, and 11-30% less CPU time in the single-thread timings of the tolerance table below, which are "
+    "noisy on this shared machine). On the Intel machine of the earlier runs, where the integration cost 0.86 ms of CPU per "
     "subject before the change and the rest 0.37 ms, the same saving would give about 1,750 (an estimate, not a "
     "measurement). On this machine the per-subject Python (sampling, set-up, RECIST evaluation) costs 40% of a "
     "subject's CPU time and the integration 60%, so both are left: a cheaper right-hand side or several subjects "
@@ -392,8 +393,8 @@ def tolerance_section(tol: dict, engine_rtol: float) -> list[str]:
             f"subject, with a maximum error of {new['max_error']:.1e} instead of {old['max_error']:.1e}. With the "
             "compartments in the error norm, the distribution phase of the antibodies after each dose (rates of about "
             "0.5/day) chose the step size of more than half of the steps whose size the error control set (counted "
-            "per step by the component with the largest error: about 210 of 380 per subject); the five exponentials "
-            "per mode and step that the exact solution costs are far cheaper than the steps it saves.")
+            "per step by the component with the largest error: about 210 of 380 per subject); the exponentials "
+            "that the exact solution costs (five per mode and step) are cheaper than the steps it saves.")
     passing = [r for r in rows if r["output"] == "every 7 days" and r.get("exact_pk", False) and r["max_error"] <= bar]
     if passing:
         loosest = max(passing, key=lambda r: r["rtol"])
