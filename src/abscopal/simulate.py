@@ -14,6 +14,7 @@ from . import response as recist
 from .agents import get_agent
 from .engine import STATUS_OK, integrate_batch
 from .engine.linear import ExactPK
+from .model.batch import Batch
 from .model.registry import make_batch
 from .model.subject import Subject, subject_from_scenario
 from .scenario.model import Scenario
@@ -80,7 +81,7 @@ def run_subjects(subjects: list[Subject], duration: float, interval: float, *, p
         out, status, _ = integrate_batch(
             lambda t, y, aux: batch.rhs(t, y, aux), y0, active0, t_out, batch.ev_time, batch.apply_events,
             nonnegative=batch.nonnegative(), rtol=rtol, progress=progress,
-            exact=ExactPK.of_batch(batch) if hasattr(batch, "compiled_inputs") else None,
+            exact=ExactPK.of_batch(batch) if isinstance(batch, Batch) else None,  # the flagship model's drugs
         )
     results = []
     for i, subject in enumerate(subjects):

@@ -76,18 +76,20 @@ def kernel():
 
 
 def run_compiled(batch, t_out: np.ndarray, *, rtol: float = 1e-6, atol: float = 1e-9, h0: float = 0.01,
-                 max_steps: int = 2_000_000, threads: int | None = None, exact_pk: bool = True):
+                 max_steps: int = 2_000_000, threads: int | None = None, exact_pk: bool | ExactPK = True):
     """Integrate a flagship-model batch; returns outputs (S, T, n), status (S,), steps (S, 2).
 
     ``exact_pk``: solve the drug compartments exactly (linear.py); False integrates them by Runge-Kutta inside
-    the error norm, as before 2026-12-05 (kept for benchmarks/tolerance.py and the tests of both paths).
+    the error norm, as before 2026-12-05 (kept for benchmarks/tolerance.py and the tests of both paths); an
+    ExactPK of this batch chooses per agent (tests).
     """
     inputs = batch.compiled_inputs()
     S = inputs["y0"].shape[0]
     n = inputs["y0"].shape[1]
-    pk = ExactPK.of_batch(batch)
-    if not exact_pk:
-        pk = pk.without()
+    if isinstance(exact_pk, ExactPK):
+        pk = exact_pk
+    else:
+        pk = ExactPK.of_batch(batch) if exact_pk else ExactPK.of_batch(batch).without()
     out = np.full((S, len(t_out), n), np.nan)
     status = np.zeros(S, dtype=np.int64)
     steps = np.zeros((S, 2), dtype=np.int64)

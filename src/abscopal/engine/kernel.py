@@ -192,7 +192,7 @@ def integrate_subject(y, active, par, lpar, apar, offsets, t_out, ev_time, ev_l,
         else:
             rejected += 1
             h = h_try * factor
-            fresh = fresh and True  # k1 still holds f(y)
+            fresh = True  # k1 holds f(y): computed this iteration or carried in, and y did not change
         if h < 1e-12:
             return STATUS_FAILED, accepted, rejected
     return STATUS_OK, accepted, rejected
