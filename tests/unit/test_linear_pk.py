@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 from scipy.linalg import expm
 
-from abscopal.engine import integrate_batch
 from abscopal.agents.library import agent_keys, get_agent
-from abscopal.engine import dopri
+from abscopal.engine import dopri, integrate_batch
 from abscopal.engine.compiled import kernel, run_compiled
 from abscopal.engine.linear import ExactPK, pk_matrix
 from abscopal.model import _generated as generated
