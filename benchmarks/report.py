@@ -222,7 +222,8 @@ WHERE_THE_TIME_GOES = [
     "1e-5), so absolute rates are not comparable between the two machines; the paired runs (this code and the code "
     "before it, in alternation on the same machine) and the step counts are.",
     "- Reading the table: the CPU-based rates are the robust ones on a shared machine (wall times moved by a factor "
-    "of two between repeats of the same command in earlier runs; the run above had the machine to itself).",
+    "of two between repeats of the same command in earlier runs; the load averages above say how busy the machine "
+    "was during this one).",
     "- The goal of 2,000 subject-years/s end to end on 2 cores is not reached: 778 on this machine, against 712 for "
     "the code before the exact drug compartments timed in alternation with it (+9%; the integration alone takes 23% "
     "fewer steps, and 11-30% less CPU time in the single-thread timings of the tolerance table below, which are "
