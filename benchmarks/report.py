@@ -216,11 +216,14 @@ WHERE_THE_TIME_GOES = [
     "rtol 4e-6 kept every final burden within 6.1e-6 of the reference with 20% fewer steps than 1e-6: the cohort, "
     "and every other simulation, runs at rtol 4e-6 (abscopal.simulate.RTOL), and since 2026-12-05 so does the engine "
     "table (1e-5 before).",
-    "- Machine: the runs of 2026-12-05 (exact drug compartments) are on a different 2-core machine (AMD EPYC) from "
-    "the earlier ones (Intel Xeon). The same pure-Python scipy LSODA loop runs at 1.8 subject-years/s here against "
-    "3.2 there, and the compiled engine at 1,380-1,430 here against 2,027-2,211 there (before the change, at rtol "
-    "1e-5), so absolute rates are not comparable between the two machines; the paired runs (this code and the code "
-    "before it, in alternation on the same machine) and the step counts are.",
+    "- Machine: the runs of 2026-12-05 (exact drug compartments) ran on a 2-core machine that reports itself as an "
+    "AMD EPYC, like the one of the previous cohort, RECIST and ensemble runs, but that runs the same compiled code "
+    "at about half their rate: the code before the change gave 712 subject-years/s end to end here against 1,499 "
+    "recorded on 2026-12-04, and the 100-draw ensemble took 86 s here against 43 s (the test suite, mostly Python "
+    "on one core, took the same 10 minutes on both). The previous engine table came from an Intel Xeon machine "
+    "(scipy's LSODA loop 3.2 subject-years/s there, 1.8 here). Absolute rates are therefore not comparable across "
+    "sessions; the paired runs (this code and the code before it, in alternation on the same machine) and the step "
+    "counts are.",
     "- Reading the table: the CPU-based rates are the robust ones on a shared machine (wall times moved by a factor "
     "of two between repeats of the same command in earlier runs; the load averages above say how busy the machine "
     "was during this one).",
@@ -342,7 +345,7 @@ def ensemble_section(ensemble: dict) -> list[str]:
         f"({'measured' if ensemble['measured_100'] else 'extrapolated'}). Every draw runs the same subjects in the "
         "same worker processes: the pool of workers is started once for the whole ensemble. Before, each draw started "
         "its own pool, and spawning two workers and importing the package in them cost more than the draw's "
-        "simulations: 1.72 s per draw and 177 s for 100 draws on the same machine (the same result JSON but for the ensemble's path, compared on 200 mice x 4 draws; "
+        "simulations: 1.72 s per draw and 177 s for 100 draws against 43 s with the shared pool, both on the machine of an earlier session that ran compiled code about twice as fast as this one (the same result JSON but for the ensemble's path, compared on 200 mice x 4 draws; "
         "`tests/integration/test_uncertainty.py` checks that a shared pool gives what a fresh pool per draw gives).",
         "",
         "The scenario is a mouse one (bilateral TSA tumours, 8 Gy x 3 + anti-CTLA-4, 40 days) because the mouse is "
@@ -412,8 +415,9 @@ def tolerance_section(tol: dict, engine_rtol: float) -> list[str]:
     return lines
 
 
-EARLIER_MACHINE = ("Measured on the Intel Xeon machine of the runs before 2026-12-05 and before the exact drug compartments "
-                   "(not rerun on the AMD machine of the tables above): 'this machine' in this section is that one.")
+EARLIER_MACHINE = ("Measured in an earlier session, before the exact drug compartments, and not rerun on 2026-12-05: "
+                   "'this machine' in this section is that session's, which ran the same compiled code about twice as "
+                   "fast as the machine of the end-to-end and engine tables above.")
 
 
 def write_performance_doc(results: dict, path: Path) -> None:
@@ -477,7 +481,7 @@ def write_performance_doc(results: dict, path: Path) -> None:
         lines += ["", *tolerance_section(json.loads(tolerance.read_text()), results["rtol"])]
     ensemble = Path(__file__).with_name("results") / "ensemble.json"
     if ensemble.exists():
-        lines += ["", *ensemble_section(json.loads(ensemble.read_text())), "", EARLIER_MACHINE]
+        lines += ["", *ensemble_section(json.loads(ensemble.read_text()))]
     if million.exists():
         m = json.loads(million.read_text())
         lines += ["", "## One million subject-years", "", *m.get("summary_lines", [json.dumps(m)]), "", EARLIER_MACHINE]
