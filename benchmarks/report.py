@@ -196,8 +196,8 @@ WHERE_THE_TIME_GOES = [
     "- Population sampling (about 0.17 ms per subject, 2.8 draws per subject for the presentation condition): not "
     "building the rejected draws did not measurably help (reverted); each subject keeps its own random streams so "
     "that results do not depend on chunking, which rules out drawing across subjects in one call.",
-    "- Integrator: the right-hand side is about 90% of the integration (about 290 ns per call on the Intel machine "
-    "of earlier runs, about 3,600 calls per subject at the cohort's settings before the change below). Its "
+    "- Integrator: the right-hand side is about 90% of the integration (about 290 ns per call on the machine of "
+    "2026-12-04, about 3,600 calls per subject at the cohort's settings before the change below). Its "
     "exp/log/pow calls are about a quarter of that (measured by removing them); numba fastmath without the NaN/Inf "
     "flags gave 3-8% (within the noise of a shared machine, and not bit-identical); multiplying by precomputed "
     "reciprocals of parameters gave nothing measurable. Neither was kept.",
@@ -230,7 +230,7 @@ WHERE_THE_TIME_GOES = [
     "- The goal of 2,000 subject-years/s end to end on 2 cores is not reached: 778 on this machine, against 712 for "
     "the code before the exact drug compartments timed in alternation with it (+9%; the integration alone takes 23% "
     "fewer steps, and 11-30% less CPU time in the single-thread timings of the tolerance table below, which are "
-    "noisy on this shared machine). On the Intel machine of the earlier runs, where the integration cost 0.86 ms of CPU per "
+    "noisy on this shared machine). On the machine of the 2026-12-04 measurement (1,499), where the integration cost 0.86 ms of CPU per "
     "subject before the change and the rest 0.37 ms, the same saving would give about 1,750 (an estimate, not a "
     "measurement). On this machine the per-subject Python (sampling, set-up, RECIST evaluation) costs 40% of a "
     "subject's CPU time and the integration 60%, so both are left: a cheaper right-hand side or several subjects "
