@@ -5,8 +5,9 @@ The right-hand side and the event jumps are the scalar functions generated from 
 subjects run in parallel threads (``prange``). The algorithm is the one of the NumPy engine step for
 step: same tableau, max-norm error control, step-size rule, stops at output and event times (output
 recorded before the event), non-negativity and failure statuses, the exact drug compartments of linear.py,
-plus first-same-as-last reuse of the last stage. Each subject's trajectory depends only on its own inputs, so results do not depend on the
-chunking, the thread count or the other subjects of a call.
+plus reuse of f(y) wherever the state has not changed (first same as last; after an output stop without an
+event; after a rejected step). Each subject's trajectory depends only on its own inputs, so results do not
+depend on the chunking, the thread count or the other subjects of a call.
 
 The first call compiles (tens of seconds) and caches the machine code on disk (numba ``cache=True``,
 in a kernel copy named by the hash of kernel.py and model/_generated.py: see ``kernel()``); later
