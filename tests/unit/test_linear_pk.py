@@ -112,11 +112,7 @@ def test_every_library_agent_is_solved_exactly(species):
     agents = [get_agent(species, key) for key in agent_keys(species)]
     assert agents
     for agent in agents:
-        vc, vp = agent.value("central_volume"), agent.value("peripheral_volume")
-        q = agent.value("intercompartmental_clearance")
-        k12, k21 = (q / vc, q / vp) if vp > 0 else (0.0, 0.0)
-        pk = ExactPK.from_rates([agent.value("absorption_rate")], [agent.value("clearance") / vc], [k12], [k21],
-                                depot=0, central=1, peripheral=2)
+        pk = ExactPK.from_rates(*([rate] for rate in agent.rate_constants()), depot=0, central=1, peripheral=2)
         assert pk.exact[0], agent
 
 

@@ -58,14 +58,19 @@ class Agent:
     def treg_depletion(self) -> float:
         return self.value("treg_depletion") if "treg_depletion" in self.entries else 0.0
 
+    def rate_constants(self) -> tuple[float, float, float, float]:
+        """(ka, k10, k12, k21), 1/day, of the linear two-compartment model with a depot (model/equations.py):
+        k10 = CL/Vc, k12 = Q/Vc, k21 = Q/Vp (both 0 without a peripheral compartment)."""
+        vc, vp = self.value("central_volume"), self.value("peripheral_volume")
+        q = self.value("intercompartmental_clearance")
+        k12, k21 = (q / vc, q / vp) if vp > 0 else (0.0, 0.0)
+        return self.value("absorption_rate"), self.value("clearance") / vc, k12, k21
+
     def terminal_half_life(self) -> float:
         """Terminal (beta-phase) half-life of the linear two-compartment model, days."""
-        cl, vc = self.value("clearance"), self.value("central_volume")
-        q, vp = self.value("intercompartmental_clearance"), self.value("peripheral_volume")
-        k10 = cl / vc
-        if vp <= 0 or q <= 0:
+        _, k10, k12, k21 = self.rate_constants()
+        if k12 <= 0 or k21 <= 0:
             return math.log(2) / k10
-        k12, k21 = q / vc, q / vp
         total = k10 + k12 + k21
         beta = 0.5 * (total - math.sqrt(total * total - 4 * k10 * k21))
         return math.log(2) / beta

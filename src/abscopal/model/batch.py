@@ -89,13 +89,8 @@ class Batch:
         targets = np.zeros((A, len(TARGETS)))
         for a, key in enumerate(self.agents):
             agent = get_agent(self.species, key)
-            vc, vp = agent.value("central_volume"), agent.value("peripheral_volume")
-            q = agent.value("intercompartmental_clearance")
-            k.vc[a] = vc
-            k.k10[a] = agent.value("clearance") / vc
-            k.k12[a] = q / vc if vp > 0 else 0.0
-            k.k21[a] = q / vp if vp > 0 else 0.0
-            k.ka[a] = agent.value("absorption_rate")
+            k.vc[a] = agent.value("central_volume")
+            k.ka[a], k.k10[a], k.k12[a], k.k21[a] = agent.rate_constants()
             k.route_depot[a] = agent.route != "iv" and k.ka[a] > 0
             k.bio[a] = agent.value("bioavailability")
             k.ec50[a] = agent.value("ec50")
