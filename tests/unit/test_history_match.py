@@ -242,3 +242,16 @@ def test_adopt_keeps_points_that_re_run_identically_and_refuses_a_changed_model(
     for r in records:
         assert PointCache(tmp_path, "toy", again.fingerprint(), again.digest()).get(r["params"], r["seed"]) is not None
     assert adopt_stale(cache, renamed, log=lambda text: None)[0]["adopted"] == 0  # adopting twice adds nothing
+
+
+def test_best_points_count_targets_whose_every_direction_check_holds():
+    import best_points
+    from hm.checks import Check
+
+    checks = {"a": [Check("a", "x up", "x > 1"), Check("a", "y down", "y < 1")], "b": [Check("b", "z up", "z > 0")]}
+    records = [{"params": {"p": 1.0}, "seed": 0, "observables": {"a/x": 2.0, "a/y": 2.0, "b/z": 1.0}},  # a fails on y
+               {"params": {"p": 2.0}, "seed": 1, "observables": {"a/x": 2.0, "a/y": 0.5, "b/z": 1.0}},
+               {"params": {"p": 3.0}, "seed": 2, "observables": {"a/x": 2.0, "a/y": 0.5, "b/z": None}}]  # missing fails
+    rows = best_points.ranked(records, checks)
+    assert [(r["params"]["p"], r["directions"], r["passed"]) for r in rows] == [(2.0, 2, ["a", "b"]), (1.0, 1, ["b"]),
+                                                                                  (3.0, 1, ["a"])]
