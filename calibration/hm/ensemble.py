@@ -49,7 +49,9 @@ def validate_posterior(doc: dict) -> list[str]:
                 or any(not isinstance(x, (int, float)) or isinstance(x, bool) or not math.isfinite(x) or x < 0 for x in w)
                 or not any(x > 0 for x in w)):
             problems.append("weights: must be one finite number >= 0 per set, not all zero")
-    extra = set(doc) - {"schema", "species", "method", "source", "created", "parameters", "sets", "weights"}
+    if "model" in doc and not isinstance(doc["model"], str):
+        problems.append("model: must be the fingerprint string of the simulator's model")
+    extra = set(doc) - {"schema", "species", "method", "source", "created", "parameters", "sets", "weights", "model"}
     if extra:
         problems.append(f"unknown keys: {sorted(extra)}")
     return problems
@@ -96,7 +98,8 @@ def write_ensemble(hm, size: int, out, source: str) -> tuple[dict, dict]:
                f"implausibility cut-off {hm.load_wave(counts['waves']).cutoff} on the "
                f"{hm.load_wave(counts['waves']).order}-th largest check; simulated non-implausible points, equal weights"),
            "source": source, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "parameters": hm.space.names,
-           "sets": [{n: float(f"{r['params'][n]:.6g}") for n in hm.space.names} for r in chosen]}
+           "sets": [{n: float(f"{r['params'][n]:.6g}") for n in hm.space.names} for r in chosen],
+           "model": hm.simulator.fingerprint()}  # what the cached simulations ran: runs can warn when it changes
     problems = validate_posterior(doc)
     if problems:
         raise ValueError(f"posterior ensemble does not validate: {problems}")

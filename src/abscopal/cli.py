@@ -166,9 +166,21 @@ def _ensemble_for(args, species: str, model: str):
     if model != "abscopal":
         raise InputError(f"the posterior ensemble covers the flagship model, not {model!r}", key="--uncertainty",
                          file=args.file, expected="model: abscopal (the default), or no --uncertainty")
-    from .inference.posterior import load_ensemble
+    from .inference.posterior import load_ensemble, model_note
 
-    return load_ensemble(species, n)
+    ensemble = load_ensemble(species, n)
+    note = model_note(ensemble, _model_status(ensemble))
+    if note:
+        print(note, file=sys.stderr, flush=True)
+    return ensemble
+
+
+def _model_status(ensemble) -> str:
+    """"current", "changed" or "not recorded": whether the ensemble was calibrated on the running model."""
+    from .inference.posterior import model_status
+    from .validation.cache import model_fingerprint
+
+    return model_status(ensemble, model_fingerprint())
 
 
 def _draw_progress(k: int, n: int) -> None:
@@ -180,7 +192,7 @@ def _uncertainty_block(ensemble, n: int, **extra) -> dict:
 
     return {"draws": n, "ensemble": str(ensemble.path), "ensemble_sha256": ensemble.sha256, "method": ensemble.method,
             "source": ensemble.source, "created": ensemble.created, "parameters": list(ensemble.parameters),
-            "interval": METHOD, **extra}
+            "model": ensemble.model, "model_status": _model_status(ensemble), "interval": METHOD, **extra}
 
 
 def _simulate_draws(args, data: dict, ensemble) -> dict:

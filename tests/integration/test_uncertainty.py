@@ -228,3 +228,18 @@ def test_a_pool_shared_by_the_draws_gives_what_a_fresh_pool_per_draw_gives():
     fresh = [run(draw) for draw in sets]
     assert shared == fresh
     assert shared[0] != shared[1]  # the two draws differ, so a value left over from the first would show
+
+
+def test_a_run_says_whether_the_ensemble_was_calibrated_on_the_running_model(tmp_path, simulated):
+    from abscopal.validation.cache import model_fingerprint
+
+    data, stderr = simulated  # the fixture records no model
+    assert data["uncertainty"]["model"] is None and data["uncertainty"]["model_status"] == "not recorded"
+    assert "does not record the model" in stderr
+    doc = json.loads((FIXTURES / "human.json").read_text())
+    for model, status in ((model_fingerprint(), "current"), ("0" * 64, "changed")):
+        (tmp_path / "human.json").write_text(json.dumps({**doc, "model": model}))
+        run, err = _json("simulate", SIMULATE, "--uncertainty", "2", posterior=tmp_path)
+        assert run["uncertainty"]["model"] == model and run["uncertainty"]["model_status"] == status
+        assert ("another version of the model" in err) == (status == "changed")
+        assert "does not record" not in err

@@ -117,6 +117,8 @@ def test_the_ensemble_file_validates_and_broken_ones_do_not(tmp_path):
     loaded = json.loads(out.read_text())
     assert ensemble.validate_posterior(loaded) == []
     assert loaded["schema"] == "abscopal.posterior/1" and loaded["parameters"] == ["a", "b", "c"]
+    assert loaded["model"] == hm.simulator.fingerprint()  # runs with the ensemble compare it with their model
+    assert ensemble.validate_posterior({**loaded, "model": 3}) != []
     assert len(loaded["sets"]) == 15 and summary["size"] == 15
     assert summary["marginals"]["c"]["verdict"] == "left at its prior range"
     assert summary["marginals"]["a"]["verdict"] == "constrained"
@@ -155,7 +157,7 @@ def test_an_ensemble_of_the_space_is_read_by_the_packages_posterior_reader(speci
     space = load_space(CALIBRATION / f"space_{species}.toml")
     sets = [{n: float(f"{v:.6g}") for n, v in s.items()} for s in space.from_unit([[0.2] * space.dim, [0.8] * space.dim])]
     doc = {"schema": ensemble.SCHEMA, "species": species, "method": "test", "source": "test", "created": "today",
-           "parameters": space.names, "sets": sets}
+           "parameters": space.names, "sets": sets, "model": "f" * 64}
     assert ensemble.validate_posterior(doc) == []
     (tmp_path / f"{species}.json").write_text(json.dumps(doc))
     assert load_ensemble(species, 2, directory=tmp_path).sets[1] == sets[1]

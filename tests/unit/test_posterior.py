@@ -84,3 +84,24 @@ def test_loader_reads_the_environment_folder_and_checks_the_file(tmp_path, monke
         with pytest.raises(InputError, match=match) as info:
             load_ensemble("human", 1)
         assert str(tmp_path / "human.json") in info.value.message
+
+
+def test_the_recorded_model_is_checked_and_compared_with_the_running_one(tmp_path, monkeypatch):
+    from abscopal.inference.posterior import model_note, model_status
+
+    monkeypatch.setenv(ENVIRONMENT, str(tmp_path))
+    _write(tmp_path)
+    unrecorded = load_ensemble("human", 2)
+    assert unrecorded.model is None and model_status(unrecorded, "a" * 64) == "not recorded"
+    assert "does not record the model" in model_note(unrecorded, "not recorded")
+    _write(tmp_path, model="a" * 64)
+    recorded = load_ensemble("human", 2)
+    assert model_status(recorded, "a" * 64) == "current" and model_note(recorded, "current") is None
+    assert model_status(recorded, "b" * 64) == "changed"
+    note = model_note(recorded, "changed")
+    assert "another version of the model" in note and "history_match.py --species human" in note
+    for bad in ("abc", 12, "A" * 64):
+        _write(tmp_path, model=bad)
+        with pytest.raises(InputError, match="model") as info:
+            load_ensemble("human", 2)
+        assert info.value.message.startswith(str(tmp_path / "human.json") + ": model: ")

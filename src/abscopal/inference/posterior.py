@@ -5,10 +5,16 @@
     {"schema": "abscopal.posterior/1", "species": "human", "method": "...", "source": "<command that wrote it>",
      "created": "2027-01-31", "parameters": ["kill_rate", "nsclc.antigenicity", "pop.alpha_cv", ...],
      "sets": [{"kill_rate": 2.1, "nsclc.antigenicity": 0.02, ...}, ...],
-     "weights": [0.1, ...]}                                   # optional, one per set
+     "weights": [0.1, ...],                                  # optional, one per set
+     "model": "<sha256 hex>"}                                 # optional: the model it was calibrated on
 
 Names as in :mod:`abscopal.inference.patch`; every set gives every listed parameter, in the file's unit of
 that parameter. ``abscopal ... --uncertainty N`` uses the first N sets in file order.
+
+``model`` is the fingerprint of the package (``abscopal.validation.cache.model_fingerprint``: every file that can
+change a simulated value) when the calibration ran. :func:`model_status` compares it with the running package,
+so that a run with an ensemble calibrated on another version of the model says so instead of presenting its
+intervals as the current model's.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,6 +47,7 @@ class Ensemble:
     sets: tuple[dict[str, float], ...]
     weights: tuple[float, ...] | None
     sha256: str
+    model: str | None = None  # fingerprint of the model the ensemble was calibrated on (None: not recorded)
 
     def first(self, n: int) -> tuple[tuple[dict[str, float], ...], tuple[float, ...]]:
         """The first ``n`` sets in file order and their weights (equal without ``weights``)."""
@@ -95,6 +103,10 @@ def load_ensemble(species: str, draws: int, directory: str | Path | None = None)
                 or not any(w > 0 for w in weights)):
             raise InputError("not one finite weight >= 0 per set", key="weights", file=file,
                              expected=f"{len(sets)} non-negative numbers, not all zero, or no weights key")
+    model = data.get("model")
+    if model is not None and not (isinstance(model, str) and re.fullmatch(r"[0-9a-f]{64}", model)):
+        raise InputError(f"model {model!r}", key="model", file=file,
+                         expected="the 64-digit hex fingerprint of the model the sets were calibrated on, or no model key")
     if len(sets) < draws:
         raise InputError(f"{len(sets)} parameter set(s), fewer than the {draws} draws asked for", key="sets", file=file,
                          expected=f"--uncertainty {len(sets)} or less, or a larger ensemble from {PRODUCED_BY}")
@@ -104,4 +116,30 @@ def load_ensemble(species: str, draws: int, directory: str | Path | None = None)
                     created=str(data.get("created", "")), parameters=tuple(names),
                     sets=tuple({n: float(v) for n, v in s.items()} for s in sets),
                     weights=tuple(float(w) for w in weights) if weights is not None else None,
-                    sha256=hashlib.sha256(text.encode()).hexdigest())
+                    sha256=hashlib.sha256(text.encode()).hexdigest(), model=model)
+
+
+MODEL_STATUS = ("current", "changed", "not recorded")
+
+
+def model_status(ensemble: Ensemble, fingerprint: str) -> str:
+    """Whether ``ensemble`` was calibrated on the model whose fingerprint is ``fingerprint``: "current", "changed"
+    (some file that can change a simulated value differs; the change may or may not move the values) or "not
+    recorded" (an ensemble written before ensembles recorded their model)."""
+    if ensemble.model is None:
+        return "not recorded"
+    return "current" if ensemble.model == fingerprint else "changed"
+
+
+def model_note(ensemble: Ensemble, status: str) -> str | None:
+    """One line for standard error when the ensemble may not describe the running model (None when it does)."""
+    if status == "current":
+        return None
+    regenerate = (f"regenerate it with calibration/history_match.py --species {ensemble.species} --all "
+                  "(docs/history_matching.md)")
+    if status == "changed":
+        return (f"warning: {ensemble.path.name} (created {ensemble.created}) was calibrated on another version of the "
+                f"model: files that can change a simulated value have changed since, so its intervals describe that "
+                f"version's parameter uncertainty; {regenerate}")
+    return (f"warning: {ensemble.path.name} (created {ensemble.created}) does not record the model it was calibrated "
+            f"on, so its intervals may describe an earlier version of the model; {regenerate}")

@@ -45,10 +45,18 @@ class Evaluator:
         self.workers = workers
         self.version = __version__
         self.ensemble = None
+        self.model_status = None  # of the ensemble: "current", "changed" or "not recorded"
         if problem.draws > 0:
-            from ..inference.posterior import load_ensemble
+            import sys
+
+            from ..inference.posterior import load_ensemble, model_note, model_status
+            from ..validation.cache import model_fingerprint
 
             self.ensemble = load_ensemble(problem.species, problem.draws)
+            self.model_status = model_status(self.ensemble, model_fingerprint())
+            note = model_note(self.ensemble, self.model_status)
+            if note:
+                print(note, file=sys.stderr, flush=True)
         self.folder = Path(out) / "cache" if out is not None else None
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)

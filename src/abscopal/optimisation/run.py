@@ -249,7 +249,7 @@ def _uncertainty(problem: Problem, evaluator: Evaluator) -> dict:
     if evaluator.ensemble is not None:
         e = evaluator.ensemble
         return {"used": True, "draws": problem.draws, "ensemble": e.path.name, "ensemble_sha256": e.sha256,
-                "method": e.method, "interval": METHOD}
+                "method": e.method, "model": e.model, "model_status": evaluator.model_status, "interval": METHOD}
     if problem.draws < 0:
         return {"used": False, "requested_draws": -problem.draws,
                 "reason": f"no posterior ensemble ships for {problem.species}; the objective is over the virtual "
