@@ -8,7 +8,9 @@ point is one draw (equal weights: no ``weights`` key); with more candidates than
 taken, which keeps the design's spread over the region, in random order (``--uncertainty N`` runs the first N
 sets: they are a random draw too). The format's definition is the package's reader,
 ``abscopal.inference.posterior.load_ensemble``; a mouse or human file is read back with it after writing;
-``validate_posterior`` here mirrors it for files of other species (the toy of the tests).
+``validate_posterior`` here mirrors it for files of other species (the toy of the tests), with one difference:
+``model`` must be a string here (the toy's fingerprint is ``toy/1``) and the 64-digit hex fingerprint of the
+package there; the writer always records the simulator's fingerprint.
 """
 
 from __future__ import annotations

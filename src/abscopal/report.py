@@ -60,7 +60,8 @@ def summary_text(result) -> str:
         lines.append(TCP_MEANING)
     u = d.get("uncertainty")
     if u:
-        lines += ["", f"90% credible intervals over {u['draws']} draws of the posterior ensemble ({u['ensemble']}):"]
+        lines += ["", f"90% credible intervals over {u['draws']} draws of the posterior ensemble ({u['ensemble']}; "
+                      f"calibrated on this model: {u.get('model_status', 'not recorded')}):"]
         for les in d["lesions"]:
             tcp = _interval(les.get('tcp_ci90'), '.3f') if les["irradiated"] else "n/a"
             lines.append(f"{les['id']:<14}best % {_interval(les.get('best_change_pct_ci90'))}   final % "

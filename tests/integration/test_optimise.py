@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -252,9 +253,25 @@ def test_the_mouse_posterior_ensemble_gives_credible_intervals():
                         objective={"measure": "median_endpoint_day", "aggregate": "robust"})
     data = optimise(parse_problem(doc)).summary()
     assert data["uncertainty"]["used"] is True and data["uncertainty"]["draws"] == 2
+    from abscopal.inference.posterior import load_ensemble, model_status
+    from abscopal.validation.cache import model_fingerprint
+
+    shipped = load_ensemble("mouse", 2)  # whether the shipped ensemble was calibrated on this model, passed through
+    assert data["uncertainty"]["model"] == shipped.model
+    assert data["uncertainty"]["model_status"] == model_status(shipped, model_fingerprint())
     assert data["budget"]["per_regimen"] == 6
     for r in data["regimens"]:
         assert "credible" in r["objective"]["interval"] and r["score"] == r["objective"]["ci_low"]
+
+
+def test_draws_asked_for_where_no_ensemble_exists_are_reported_and_the_run_goes_on(tmp_path, monkeypatch):
+    from abscopal.optimisation.run import _uncertainty
+
+    monkeypatch.setenv("ABSCOPAL_POSTERIOR_DIR", str(tmp_path))  # a folder without human.json
+    problem = parse_problem(human_problem(uncertainty={"draws": 4}))
+    assert problem.draws == -4  # no draws run, and the budget is not multiplied
+    u = _uncertainty(problem, SimpleNamespace(ensemble=None))  # no ensemble was loaded
+    assert u["used"] is False and u["requested_draws"] == 4 and "no posterior ensemble ships for human" in u["reason"]
 
 
 def test_python_api_returns_a_result_object():

@@ -2,7 +2,7 @@
 ``ci90`` beside every summary figure, the file-values result as the point value.
 
 The ensemble comes from $ABSCOPAL_POSTERIOR_DIR: tests/data/posterior holds fixtures whose three sets move the
-tumour's antigenicity and the kill rate strongly (no ensemble ships yet). Expected intervals are recomputed here
+tumour's antigenicity and the kill rate strongly (not the shipped ensembles, which change with every calibration). Expected intervals are recomputed here
 from draws run one by one through the library (numpy's Hazen percentiles), not read back from the command.
 """
 

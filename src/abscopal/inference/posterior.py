@@ -119,9 +119,6 @@ def load_ensemble(species: str, draws: int, directory: str | Path | None = None)
                     sha256=hashlib.sha256(text.encode()).hexdigest(), model=model)
 
 
-MODEL_STATUS = ("current", "changed", "not recorded")
-
-
 def model_status(ensemble: Ensemble, fingerprint: str) -> str:
     """Whether ``ensemble`` was calibrated on the model whose fingerprint is ``fingerprint``: "current", "changed"
     (some file that can change a simulated value differs; the change may or may not move the values) or "not
@@ -135,11 +132,11 @@ def model_note(ensemble: Ensemble, status: str) -> str | None:
     """One line for standard error when the ensemble may not describe the running model (None when it does)."""
     if status == "current":
         return None
-    regenerate = (f"regenerate it with calibration/history_match.py --species {ensemble.species} --all "
-                  "(docs/history_matching.md)")
+    regenerate = (f"regenerate it from a source checkout with calibration/history_match.py --species {ensemble.species} "
+                  "--all, or --adopt then --ensemble after a change that keeps every value (docs/history_matching.md)")
     if status == "changed":
         return (f"warning: {ensemble.path.name} (created {ensemble.created}) was calibrated on another version of the "
-                f"model: files that can change a simulated value have changed since, so its intervals describe that "
-                f"version's parameter uncertainty; {regenerate}")
+                f"model: its code or parameter files have changed since (possibly without moving any value), so the "
+                f"intervals describe that version's parameter uncertainty; {regenerate}")
     return (f"warning: {ensemble.path.name} (created {ensemble.created}) does not record the model it was calibrated "
             f"on, so its intervals may describe an earlier version of the model; {regenerate}")

@@ -64,8 +64,9 @@ def summary_text(result: dict) -> str:
     lines = [f"{result['name']}  ({result['species']})", ""]
     u = result.get("uncertainty")
     if u:
-        lines += [f"[90% CrI ...]: 90% credible interval over {u['draws']} draws of the posterior ensemble ({u['ensemble']}); "
-                  f"(...): 95% sampling interval of the point estimate", ""]
+        lines += [f"[90% CrI ...]: 90% credible interval over {u['draws']} draws of the posterior ensemble ({u['ensemble']}; "
+                  f"calibrated on this model: {u.get('model_status', 'not recorded')}); (...): 95% sampling interval of the "
+                  "point estimate", ""]
     for arm in result["arms"]:
         lines.append(f"arm {arm['name']}: n = {arm['n']} (failed {arm['n_failed']}, out-of-field evaluable {arm['n_evaluable']})")
         if result["species"] == "human":
