@@ -64,9 +64,10 @@ def main(argv=None) -> int:
     simulator = ModelSimulator(args.species, ids)
     workdir = Path(args.workdir or HERE / "runs" / args.species)
     cache = PointCache(workdir / "cache", args.species, simulator.fingerprint(), simulator.digest())
-    records = [r for r in cache._stored() if r.get("fingerprint") == cache.fingerprint and r.get("digest") == cache.digest]
+    records = cache.records()
     if not records:
-        print(f"error: no simulation of the current model in {workdir / 'cache'}; run the history match first",
+        print(f"error: no simulation of the current model in {workdir / 'cache'}; run the history match first, or "
+              "history_match.py --adopt after a change that keeps every value",
               file=sys.stderr)
         return 2
     rows = ranked(records, direction_checks(ids))
