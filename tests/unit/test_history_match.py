@@ -257,3 +257,24 @@ def test_best_points_count_targets_whose_every_direction_check_holds():
     rows = best_points.ranked(records, checks)
     assert [(r["params"]["p"], r["directions"], r["passed"]) for r in rows] == [(2.0, 2, ["a", "b"]), (1.0, 1, ["b"]),
                                                                                   (3.0, 1, ["a"])]
+
+
+def test_compare_designs_pairs_implausibility_point_by_point():
+    """calibration/compare_designs.py: the k-th largest simulated implausibility per point, for two models on
+    the same points; a model that moves an observable into its window lowers it there and only there."""
+    import compare_designs
+
+    checks = ToySimulator().checks()
+    assert checks[0].observables == ["toy/y1"]
+    good = {"toy/y1": 2.0, "toy/y2": 0.5, "toy/frac": 0.5}
+    bad = {"toy/y1": 3.0, "toy/y2": 0.5, "toy/frac": 0.5}  # y1 outside its window: implausibility -margin / 0.05
+    high = -float(checks[0].margin(bad)) / 0.05
+    assert high > 3.0
+    base = [{"observables": bad}, {"observables": good}]
+    other = [{"observables": good}, {"observables": good}]
+    result = compare_designs.paired(checks, np.zeros(3), 0.05, 1, base, other)
+    assert result["points"] == 2 and result["nonimplausible"] == [1, 2]
+    assert result["min_kth"] == [0.0, 0.0] and result["median_kth"][0] == pytest.approx(high / 2)
+    assert result["paired_median_difference"] == pytest.approx(-high / 2) and result["share_points_lower"] == 0.5
+    shares = {row["check"]: (row["base"], row["other"]) for row in result["per_check"]}
+    assert shares[checks[0].key] == (0.5, 0.0) and shares[checks[1].key] == (0.0, 0.0)
