@@ -24,18 +24,15 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+from hm.cache import PointCache  # noqa: E402
 from hm.checks import margins_table  # noqa: E402
 from hm.simulators import ModelSimulator  # noqa: E402
 from hm.space import load_space  # noqa: E402
 
 
 def _records(folder: Path, species: str) -> list[dict]:
-    out = []
-    for path in sorted(folder.glob("*.json")):
-        record = json.loads(path.read_text())
-        if record.get("species") == species and not record.get("problems"):
-            out.append(record)
-    return out
+    """Every readable record of the species in a cache folder, whatever model made it, without failed ones."""
+    return [r for r in PointCache(folder, species, fingerprint="").stored() if not r.get("problems")]
 
 
 def _find(records: list[dict], params: dict, seed: int) -> dict | None:

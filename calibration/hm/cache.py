@@ -49,7 +49,7 @@ class PointCache:
         os.replace(tmp, path)
         return record
 
-    def _stored(self):
+    def stored(self):
         """Every readable stored record of this species, in file order (a file being written is skipped)."""
         for path in sorted(self.folder.glob("*.json")) if self.folder.exists() else []:
             try:
@@ -62,13 +62,13 @@ class PointCache:
     def records(self) -> list[dict]:
         """Every stored point of this species, model and simulator (other fingerprints are stale)."""
         current = (self.fingerprint, self.digest)
-        return [rec for rec in self._stored() if (rec.get("fingerprint"), rec.get("digest")) == current]
+        return [rec for rec in self.stored() if (rec.get("fingerprint"), rec.get("digest")) == current]
 
     def stale(self) -> dict[tuple[str, str], list[dict]]:
         """Stored points of this species made under another model fingerprint or simulator digest, grouped by
         (fingerprint, digest)."""
         groups: dict[tuple[str, str], list[dict]] = {}
-        for rec in self._stored():
+        for rec in self.stored():
             key = (rec.get("fingerprint"), rec.get("digest"))
             if key != (self.fingerprint, self.digest):
                 groups.setdefault(key, []).append(rec)
