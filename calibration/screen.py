@@ -18,8 +18,9 @@ The screen copies the committed tree (``git archive HEAD src``) into a scratch f
 (replacing the entry's value, or adding the entry to the file's ``[parameters]`` table with the unit of the
 shared entry of that name), applies the patch, regenerates the compiled equations when the patch touches the
 model, and runs ``abscopal validate <the calibration targets of the species> --seeds N --no-immune-null`` there
-and on main's own tree, each cached on disk (``--workdir``, default calibration/runs/screens; a second run of
-the same candidate re-uses every finished evaluation). It prints the counts of both and every target whose
+and on an unchanged copy of the same committed tree (main, so that uncommitted edits enter neither side), each
+cached on disk (``--workdir``, default calibration/runs/screens; a second run of the same candidate re-uses every
+finished evaluation). It prints the counts of both and every target whose
 pass probability, numeric count or an observable moved, and writes them to ``<workdir>/<candidate>.json``.
 
 A screen only decides whether a candidate goes on to the 10-seed decision that its registration names (the
@@ -148,10 +149,8 @@ def target_ids(species: str) -> list[str]:
     return [i for part in parts for i in calibrate_module().target_ids(part)]
 
 
-def run_validate(src: Path | None, ids: list[str], seeds: int, workers: int, out: Path, cache: Path) -> dict:
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
+def run_validate(src: Path, ids: list[str], seeds: int, workers: int, out: Path, cache: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(src))
     command = [sys.executable, "-m", "abscopal", "validate", *ids, "--seeds", str(seeds), "--no-immune-null",
                "--workers", str(workers), "--cache", str(cache), "--json", str(out)]
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -193,15 +192,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         candidate = load_candidate(args.candidate)
-        name = args.candidate.stem
-        work = args.workdir.resolve()
-        tree = work / name / "tree"
-        changed = prepare(candidate, args.candidate, tree)
     except CandidateError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for line in changed:
-        print(f"changed: {line}", file=sys.stderr)
     ids = target_ids(candidate["species"])
     if args.ids:
         unknown = sorted(set(args.ids) - set(ids))
@@ -209,8 +202,20 @@ def main(argv=None) -> int:
             print(f"error: --ids: not calibration targets of {candidate['species']}: {', '.join(unknown)}", file=sys.stderr)
             return 2
         ids = [i for i in ids if i in args.ids]
+    name = args.candidate.stem
+    work = args.workdir.resolve()
+    tree = work / name / "tree"
+    try:
+        changed = prepare(candidate, args.candidate, tree)
+    except CandidateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for line in changed:
+        print(f"changed: {line}", file=sys.stderr)
+    main_tree = work / name / "main_tree"  # main from the same committed tree, not the working copy's edits
+    prepare({}, args.candidate, main_tree)
     print(f"screen: {len(ids)} calibration targets, {args.seeds} seeds, main then the candidate", file=sys.stderr)
-    base = run_validate(None, ids, args.seeds, args.workers, work / name / "main.json", work / "cache")
+    base = run_validate(main_tree / "src", ids, args.seeds, args.workers, work / name / "main.json", work / "cache")
     cand = run_validate(tree / "src", ids, args.seeds, args.workers, work / name / "candidate.json", work / "cache")
     rows = compare(base, cand)
     summary = {"candidate": str(args.candidate), "what": candidate["what"], "registered": candidate["registered"],
