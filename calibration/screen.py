@@ -132,7 +132,13 @@ def prepare(candidate: dict, candidate_path: Path, folder: Path) -> list[str]:
         patch = (candidate_path.parent / candidate["patch"]).resolve()
         if not patch.is_file():
             raise CandidateError(f"{candidate_path}: key 'patch': file {patch} does not exist")
-        subprocess.run(["git", "apply", str(patch)], cwd=folder, check=True)
+        # Outside any repository: inside this one (the default workdir is) git apply resolves a git-style diff
+        # ('diff --git a/src/...') against the repository root and silently skips every path outside the tree.
+        env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(folder.parent))
+        applied = subprocess.run(["git", "apply", "--verbose", str(patch)], cwd=folder, env=env, capture_output=True, text=True)
+        if applied.returncode != 0 or "Skipped patch" in applied.stderr:
+            raise CandidateError(f"{candidate_path}: key 'patch': {patch.name} does not apply to the committed src/ "
+                                 f"({applied.stderr.strip()})")
         text = patch.read_text()
         done.append(f"patch {patch.name}")
         if any(name in text for name in MODEL_FILES):

@@ -92,6 +92,29 @@ def test_prepare_applies_a_patch_to_the_committed_tree(tmp_path):
     assert "# screened" in text and done == ["patch p.diff"]
 
 
+def test_prepare_applies_a_git_diff_inside_a_repository(tmp_path):
+    """A `git diff` (paths from the repository root) applied to a tree that lies inside a git work tree, as the
+    default workdir does: git apply used to skip every file silently there, leaving the candidate equal to main."""
+    import difflib
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    original = (Path(screen.ROOT) / "src" / "abscopal" / "__main__.py").read_text().splitlines(keepends=True)
+    changed = [original[0], "# screened\n", *original[1:]]
+    body = "".join(difflib.unified_diff(original, changed, "a/src/abscopal/__main__.py", "b/src/abscopal/__main__.py"))
+    (tmp_path / "p.diff").write_text("diff --git a/src/abscopal/__main__.py b/src/abscopal/__main__.py\n" + body)
+    cand = {"what": "w", "registered": "r", "species": "mouse", "patch": "p.diff"}
+    screen.prepare(cand, tmp_path / "c.toml", tmp_path / "runs" / "tree")
+    assert "# screened" in (tmp_path / "runs" / "tree" / "src" / "abscopal" / "__main__.py").read_text()
+
+
+def test_prepare_refuses_a_patch_that_does_not_apply(tmp_path):
+    (tmp_path / "p.diff").write_text("--- a/src/abscopal/__main__.py\n+++ b/src/abscopal/__main__.py\n"
+                                     "@@ -1,1 +1,2 @@\n-no such line in the file\n+x\n+y\n")
+    cand = {"what": "w", "registered": "r", "species": "mouse", "patch": "p.diff"}
+    with pytest.raises(screen.CandidateError, match="does not apply"):
+        screen.prepare(cand, tmp_path / "c.toml", tmp_path / "tree")
+
+
 def test_screen_end_to_end_on_one_mouse_target(tmp_path):
     """Both trees run the same target and seed; a change the target cannot see leaves every count equal."""
     cand = _candidate(tmp_path, 'what = "x"\nregistered = "y"\nspecies = "mouse"\n'
