@@ -10,6 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "calibration"))
 
 import pfs_events  # noqa: E402
+
 from abscopal.trial.store import RecordTable  # noqa: E402
 
 
