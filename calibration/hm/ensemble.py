@@ -71,6 +71,9 @@ def select(hm, size: int) -> tuple[list[dict], dict]:
     groups: dict[tuple, list[dict]] = {}
     for r in records:  # a point simulated at several seeds: its margins are averaged over them
         groups.setdefault(tuple(f"{r['params'][n]:.12g}" for n in hm.space.names), []).append(r)
+    # in the order of the parameter values, not of the cache's file names (which carry the model fingerprint), so
+    # that carrying the same simulations over to a new fingerprint (--adopt) selects the same sets
+    groups = dict(sorted(groups.items()))
     unique = [g[0] for g in groups.values()]
     U = hm.space.to_unit([r["params"] for r in unique]) if unique else np.empty((0, hm.space.dim))
     emulated = hm.in_region(waves, U) if len(U) else np.zeros(0, bool)
