@@ -20,20 +20,13 @@ from pathlib import Path
 import yaml
 
 
-def km_median(days: list[float], events: list[bool]) -> float | None:
-    """Kaplan-Meier median (the first time the curve reaches 0.5), or None when it does not."""
-    from lifelines import KaplanMeierFitter
-
-    fit = KaplanMeierFitter().fit(days, events)
-    median = float(fit.median_survival_time_)
-    return None if math.isinf(median) else median
-
-
 def _days(value: float | None) -> str:
     return "not reached" if value is None else f"{value:.0f} d"
 
 
 def arm_summary(table) -> dict:
+    from abscopal.trial.statistics import km_median
+
     ok = [i for i, s in enumerate(table.column("status")) if s == "ok"]
     pfs_day, pfs_event = table.column("pfs_day"), table.column("pfs_event")
     progression, os_day, os_event = table.column("progression_day"), table.column("os_day"), table.column("os_event")
@@ -44,8 +37,8 @@ def arm_summary(table) -> dict:
         "subjects": len(ok), "pfs_events": len(events), "deaths_before_progression": len(deaths),
         "death_share": share,
         "death_share_se": math.sqrt(share * (1 - share) / len(events)) if events else None,
-        "median_pfs_days": km_median([pfs_day[i] for i in ok], [bool(pfs_event[i]) for i in ok]),
-        "median_os_days": km_median([os_day[i] for i in ok], [bool(os_event[i]) for i in ok]),
+        "median_pfs_days": km_median([pfs_day[i] for i in ok], [bool(pfs_event[i]) for i in ok])["value"],
+        "median_os_days": km_median([os_day[i] for i in ok], [bool(os_event[i]) for i in ok])["value"],
     }
 
 
