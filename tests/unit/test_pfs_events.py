@@ -44,3 +44,18 @@ def test_a_bad_trial_file_exits_with_status_2(tmp_path, capsys):
     bad.write_text("abscopal: 1\nspecies: human\n")
     assert pfs_events.main([str(bad)]) == 2
     assert "t.yaml" in capsys.readouterr().err
+
+
+def test_duration_of_response_runs_from_the_first_scan_30_percent_below_baseline_to_the_pfs_event():
+    keys = ("status", "overall", "sum_change_pct_by_scan", "pfs_day", "pfs_event", "progression_day")
+    rows = [
+        ("ok", "PR", [[63.0, -10.0], [126.0, -35.0], [189.0, -50.0], [252.0, -20.0]], 252.0, True, 252.0),  # 126 days
+        ("ok", "CR", [[63.0, -40.0], [126.0, -100.0]], 400.0, False, None),  # censored at 337 days
+        ("ok", "SD", [[63.0, -10.0]], 126.0, True, 126.0),  # not a responder
+        ("ok", "PD", [[63.0, 25.0]], 63.0, True, 63.0),
+    ]
+    table = RecordTable(pa.table({k: [r[i] for r in rows] for i, k in enumerate(keys)}))
+    s = pfs_events.response_summary(table)
+    assert s["orr"] == 0.5 and s["responders"] == 2 and s["complete_share"] == 0.5
+    assert s["responders_progressing"] == 1
+    assert s["median_duration_of_response_days"] == 126.0  # KM: 0.5 after day 126 (the CR is censored later)
