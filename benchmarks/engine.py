@@ -93,15 +93,18 @@ def accuracy(values, n):
 
 
 # ----------------------------------------------------------------------------------------------- cases
-def case_abscopal(n, chunk=10_000, threads=None):
+def case_abscopal(n, chunk=10_000, threads=None, lanes=None):
+    """lanes: None lets run_compiled choose (the lanes engine for these chunks), 0 the scalar kernel."""
     import numba
 
     from abscopal.engine.compiled import run_compiled
+    from abscopal.engine.lanes import LANES_MIN_SUBJECTS
     from abscopal.model.batch import Batch
 
     t_out = np.array([0.0, DURATION])
     t0 = time.perf_counter()
-    run_compiled(Batch(subjects(range(2))), t_out, rtol=RTOL, atol=ATOL)  # load (or compile) the kernel
+    warm = Batch(subjects(range(LANES_MIN_SUBJECTS)))  # large enough for the lanes engine: its kernel loads here
+    run_compiled(warm, np.array([0.0, 1.0]), rtol=RTOL, atol=ATOL, lanes=lanes)  # load (or compile) the kernel
     load_s = time.perf_counter() - t0
     setup_s = integrate_s = 0.0
     burdens = []
@@ -109,7 +112,7 @@ def case_abscopal(n, chunk=10_000, threads=None):
         t0 = time.perf_counter()
         batch = Batch(subjects(range(start, min(n, start + chunk))))
         t1 = time.perf_counter()
-        out, status, steps = run_compiled(batch, t_out, rtol=RTOL, atol=ATOL, threads=threads)
+        out, status, steps = run_compiled(batch, t_out, rtol=RTOL, atol=ATOL, threads=threads, lanes=lanes)
         t2 = time.perf_counter()
         setup_s += t1 - t0
         integrate_s += t2 - t1
@@ -421,6 +424,8 @@ CASES = {
     "abscopal": case_abscopal,
     "abscopal-numpy": case_abscopal_numpy,
     "abscopal-1thread": lambda n: case_abscopal(n, threads=1),
+    "abscopal-scalar": lambda n: case_abscopal(n, lanes=0),
+    "abscopal-scalar-1thread": lambda n: case_abscopal(n, threads=1, lanes=0),
     "cyrk": case_cyrk,
     "cyrk-rtol1e-5": lambda n: case_cyrk(n, rtol=1e-5),
     "scipy-lsoda": lambda n: case_scipy(n, "LSODA"),
@@ -444,14 +449,18 @@ def compile_time():
     """Cold compile of the kernel in a fresh cache folder (numba and abscopal caches both empty)."""
     with tempfile.TemporaryDirectory() as folder:
         env = dict(os.environ, NUMBA_CACHE_DIR=folder, ABSCOPAL_CACHE_DIR=folder)
-        code = ("import time, numpy as np; t=time.perf_counter();"
-                "from benchmarks.engine import subjects; from abscopal.model.batch import Batch;"
-                "from abscopal.engine.compiled import run_compiled;"
-                "b=Batch(subjects(range(2))); t1=time.perf_counter();"
-                "run_compiled(b, np.array([0.0, 10.0])); print(time.perf_counter()-t1)")
-        cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
-        warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
-    return {"cold_s": float(cold.stdout.split()[-1]), "cached_s": float(warm.stdout.split()[-1])}
+        def timed(size, lanes):
+            code = ("import time, numpy as np; t=time.perf_counter();"
+                    "from benchmarks.engine import subjects; from abscopal.model.batch import Batch;"
+                    "from abscopal.engine.compiled import run_compiled;"
+                    f"b=Batch(subjects(range({size}))); t1=time.perf_counter();"
+                    f"run_compiled(b, np.array([0.0, 1.0]), lanes={lanes}); print(time.perf_counter()-t1)")
+            proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+            return float(proc.stdout.split()[-1])
+
+        result = {"cold_s": timed(2, 0), "cached_s": timed(2, 0)}
+        result.update(lanes_cold_s=timed(8, 8), lanes_cached_s=timed(8, 8))
+    return result
 
 
 def versions():
@@ -499,6 +508,9 @@ def main() -> int:
         results["cases"][f"abscopal@{n}"] = run_case("abscopal", n)
         print(f"abscopal {n}: {results['cases'][f'abscopal@{n}']}", file=sys.stderr)
     results["cases"]["abscopal-1thread@1000"] = run_case("abscopal-1thread", 1000)
+    for name in ("abscopal-scalar", "abscopal-scalar-1thread"):  # the engine without lanes, same subjects
+        results["cases"][f"{name}@1000"] = run_case(name, 1000)
+        print(f"{name} 1000: {results['cases'][f'{name}@1000']}", file=sys.stderr)
     results["cases"]["abscopal-numpy@1000"] = run_case("abscopal-numpy", 1000)
     for name, n in baseline_n.items():
         results["cases"][f"{name}@{n}"] = run_case(name, n)

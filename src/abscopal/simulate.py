@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
@@ -60,6 +61,22 @@ def output_times(duration: float, interval: float) -> np.ndarray:
     return times
 
 
+_EXPECTED_SUBJECTS: int | None = None
+
+
+@contextmanager
+def expected_subjects(n: int):
+    """Within this block the caller will integrate about ``n`` subjects of the same shape (a cohort's size): the
+    compiled engine may then compile its lanes kernel for that shape, which pays off only over many subjects
+    (engine/lanes.py, choose). Results are the same either way."""
+    global _EXPECTED_SUBJECTS
+    previous, _EXPECTED_SUBJECTS = _EXPECTED_SUBJECTS, n
+    try:
+        yield
+    finally:
+        _EXPECTED_SUBJECTS = previous
+
+
 def run_subjects(subjects: list[Subject], duration: float, interval: float, *, progress=None,
                  rtol: float = RTOL, engine: str | None = None) -> list[SubjectTrajectory]:
     """Integrate all subjects in one call: the compiled engine for the flagship model, else the NumPy one.
@@ -73,7 +90,7 @@ def run_subjects(subjects: list[Subject], duration: float, interval: float, *, p
     if engine == "compiled" and hasattr(batch, "compiled_inputs"):
         from .engine.compiled import run_compiled
 
-        out, status, _ = run_compiled(batch, t_out, rtol=rtol, threads=1)
+        out, status, _ = run_compiled(batch, t_out, rtol=rtol, threads=1, expected=_EXPECTED_SUBJECTS)
         if progress is not None:
             progress(1.0)
     else:

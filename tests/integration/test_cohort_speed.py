@@ -1,7 +1,7 @@
 """Issue 16 (end-to-end speed of `abscopal cohort`): the faster paths give the same results.
 
 - The per-subject table of the benchmark cohort (5 lesions, 365 days) does not depend on the chunk size, the
-  number of worker processes or the kernel's thread count.
+  number of worker processes, the kernel's thread count or the number of SIMD lanes (engine/lanes.py).
 - The cohort no longer builds each subject's JSON result (``Result.data`` is built on first use): asking for it
   gives what ``build_result`` gives (``until: progression`` dosing, which needs it, is pinned by
   tests/unit/test_mechanisms.py::test_until_progression_stops_dosing_at_the_progression_scan).
@@ -37,6 +37,25 @@ def test_benchmark_cohort_table_does_not_depend_on_chunks_or_workers():
     assert reference.num_rows == 10
     assert reference.equals(_table(chunk_size=3, workers=1))
     assert reference.equals(_table(chunk_size=4, workers=2))
+
+
+def test_benchmark_cohort_table_does_not_depend_on_simd_lanes(monkeypatch):
+    """The lanes engine (engine/lanes.py) against the scalar kernel through the whole cohort: the same table bit
+    for bit with chunks above its batch minimum (lanes) and below it (scalar), 8 or 4 lanes, 1 or 2 workers."""
+    from abscopal.engine.lanes import LANES_MIN_SUBJECTS
+
+    def table(lanes, chunk_size, workers):
+        monkeypatch.setenv("ABSCOPAL_LANES", str(lanes))
+        design = load_trial(BENCHMARK, size=70, seed=5, cohort=True)
+        (records,) = run_trial(design, chunk_size=chunk_size, workers=workers).records.values()
+        return records.table
+
+    assert 70 >= LANES_MIN_SUBJECTS > 35
+    reference = table(0, 70, 1)
+    assert reference.num_rows == 70
+    assert reference.equals(table(8, 70, 1))
+    assert reference.equals(table(8, 35, 2))  # chunks below the minimum: the scalar kernel in two workers
+    assert reference.equals(table(4, 70, 1))
 
 
 def test_kernel_threads_do_not_change_trajectories():

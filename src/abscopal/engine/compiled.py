@@ -32,6 +32,7 @@ from .linear import ExactPK
 
 KERNEL = Path(__file__).with_name("kernel.py")
 DOPRI = Path(__file__).with_name("dopri.py")  # the kernel reads its tableau from here: part of the cache key too
+VMATH = codegen.GENERATED.with_name("vmath.py")  # exp, log and ** of the generated right-hand side: part of the key too
 
 
 def cache_dir() -> Path:
@@ -47,10 +48,15 @@ def load_copy(kernel: Path, prefix: str, *depends: Path):
     """Import ``kernel`` from a copy named by the hash of its source and of the files it ``depends`` on, in the
     cache folder (or the temporary folder), so that numba's on-disk cache, which keys on the file and does not
     notice a change in what the kernel imports, never serves machine code built from older sources."""
-    source = kernel.read_text()
+    return load_source(kernel.read_text(), prefix, *depends, fallback=kernel)
+
+
+def load_source(source: str, prefix: str, *depends: Path, fallback: Path | None = None):
+    """Import the module whose text is ``source`` from a file in the cache folder named by the hash of the text and
+    of the files it ``depends`` on (load_copy); without a writable folder, from ``fallback`` or a temporary file."""
     digest = hashlib.sha256("".join([source, *(d.read_text() for d in depends)]).encode()).hexdigest()[:16]
     name = f"{prefix}_{digest}"
-    path = kernel  # no writable folder: compile without the on-disk cache
+    path = fallback  # no writable folder: compile without the on-disk cache
     for folder in (cache_dir(), Path(tempfile.gettempdir()) / "abscopal-cache"):
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -63,6 +69,11 @@ def load_copy(kernel: Path, prefix: str, *depends: Path):
             break
         except OSError:
             continue
+    if path is None:
+        handle, temporary = tempfile.mkstemp(suffix=".py", prefix=f"{name}_")
+        with os.fdopen(handle, "w") as stream:
+            stream.write(source)
+        path = Path(temporary)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -73,17 +84,26 @@ def load_copy(kernel: Path, prefix: str, *depends: Path):
 @functools.cache
 def kernel():
     """The kernel module, loaded from a copy named by the hash of its source, the tableau and the model definition."""
-    return load_copy(KERNEL, "abscopal_kernel", DOPRI, codegen.GENERATED)
+    return load_copy(KERNEL, "abscopal_kernel", DOPRI, codegen.GENERATED, VMATH)
 
 
 def run_compiled(batch, t_out: np.ndarray, *, rtol: float = 1e-6, atol: float = 1e-9, h0: float = 0.01,
-                 max_steps: int = 2_000_000, threads: int | None = None, exact_pk: bool | ExactPK = True):
+                 max_steps: int = 2_000_000, threads: int | None = None, exact_pk: bool | ExactPK = True,
+                 lanes: int | None = None, block: int | None = None, expected: int | None = None):
     """Integrate a flagship-model batch; returns outputs (S, T, n), status (S,), steps (S, 2).
 
     ``exact_pk``: solve the drug compartments exactly (linear.py); False integrates them by Runge-Kutta inside
     the error norm, as before 2026-12-05 (kept for benchmarks/tolerance.py and the tests of both paths); an
     ExactPK of this batch chooses per agent (tests).
+    ``lanes``: None lets lanes.choose pick the lanes engine or this scalar kernel (``expected``: how many subjects
+    of this shape the caller will integrate in all, the cohort's size); 0 forces the scalar kernel; W >= 1 the
+    lanes engine with W lanes. Every choice gives the same numbers; ``block`` sets the lanes engine's subjects per
+    block (tests).
     """
+    from . import lanes as lanes_engine
+
+    if lanes is None:
+        lanes = lanes_engine.choose(batch.S, batch.L, batch.A, expected)
     inputs = batch.compiled_inputs()
     S = inputs["y0"].shape[0]
     n = inputs["y0"].shape[1]
@@ -98,6 +118,11 @@ def run_compiled(batch, t_out: np.ndarray, *, rtol: float = 1e-6, atol: float = 
     if threads is not None:
         nb.set_num_threads(max(1, min(threads, nb.config.NUMBA_NUM_THREADS)))
     try:
+        if lanes > 0:
+            out, status, steps = lanes_engine.integrate_lanes(
+                inputs, t_out, pk, pk.error_weight(n), rtol=rtol, atol=atol, h0=h0, max_steps=max_steps, lanes=lanes,
+                block=block or lanes_engine.BLOCK)
+            return out, status, steps
         kernel().integrate_cohort(inputs["y0"], inputs["active"], inputs["par"], inputs["lpar"], inputs["apar"],
                          inputs["offsets"], np.asarray(t_out, dtype=float), inputs["ev_time"], inputs["ev_lesion"],
                          inputs["ev_systemic"], inputs["ev_agent"], inputs["nonneg"], float(rtol), float(atol),

@@ -14,8 +14,11 @@ from abscopal.engine import dopri
 from abscopal.engine.dopri import STATUS_FAILED, STATUS_OK
 from abscopal.model import _generated as generated
 
-_rhs = nb.njit(cache=True, nogil=True)(generated.rhs_scalar)
-_event = nb.njit(cache=True, nogil=True)(generated.event_scalar)
+# Not cached on their own: numba keys a cache on the defining file (_generated.py) and would not notice a change in
+# model/vmath.py, which the right-hand side inlines; the kernel functions that call them are cached in the hashed
+# copy of this file (compiled.kernel) with their code linked in.
+_rhs = nb.njit(nogil=True)(generated.rhs_scalar)
+_event = nb.njit(nogil=True)(generated.event_scalar)
 
 # Dormand-Prince 5(4) coefficients: the one table is dopri.py's; numba freezes these module floats as constants
 _A21 = float(dopri.A[1][0])

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 
+from abscopal.model.vmath import vexp, vlog, vpow
+
 
 PARAMETERS = ('alc0', 'alc_priming_exponent', 'alc_recovery_rate', 'alc_reference', 'antigen_half_saturation', 'antigenicity', 'blood_effector_death_rate', 'blood_volume_mm3', 'burden_suppression_gain', 'cd137_expansion_gain', 'cell_density', 'ctla4_priming_gain', 'damage_recruitment_gain', 'dc_expansion_rate', 'dc_suppression_gain', 'dc_turnover_rate', 'doomed_clearance_rate', 'doomed_target_weight', 'effector_death_rate', 'effector_extraction', 'effector_ratio_baseline', 'exhaustion_gain', 'expansion_fraction', 'extinction_scale', 'flag_ctla4', 'flag_pd1_axis', 'flag_priming', 'flag_suppression', 'flag_trafficking', 'flt3_dc_gain', 'gmcsf_dc_gain', 'gompertz_a', 'icd_basal', 'icd_radiation_eff', 'ifn_basal', 'ifn_decay_rate', 'ifn_dose_scale', 'ifn_half_maturation', 'ifn_per_gy', 'il2_expansion_gain', 'immune_on', 'kill_rate', 'kill_saturation_ratio', 'log_carrying_capacity', 'log_perfusion_reference_volume', 'marrow_recovery_rate', 'max_expansion_fraction', 'max_proliferation_rate', 'natural_death_rate', 'node_egress_rate', 'node_recovery_rate', 'ox40_expansion_gain', 'pdl1_baseline', 'pdl1_host_share', 'pdl1_ifng_gain', 'pdl1_ifng_half_ratio', 'pdl1_max_inhibition', 'pdl1_rate', 'pdl1_rt_gain', 'perfusion_size_exponent', 'priming_hill', 'priming_rate', 'priming_threshold', 'recognition_half_saturation', 'stroma_remodel_rate', 'stromal_fraction', 'suppression_baseline', 'suppression_on', 'suppression_rate', 'suppression_rt_gain', 'systemic_suppression_burden', 'tgfb_block_max', 'tgfb_share', 'til_proliferation_half_ratio', 'til_proliferation_rate', 'tlr3_danger_gain', 'treg_share', 'trex1_decay_rate', 'trex1_max_inhibition')
 LESION_PARAMETERS = ('initial_cells', 'tumour_perfusion')
@@ -168,13 +170,13 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
         _r11 *= (1.0 - min((wa[0, a] * apar[6, a]), 0.999999999999999))
     treg_depletion = ((1.0 - _r11) * flag_ctla4)
     for i in range(L):
-        _cells = (math.exp(y[O_log_cells + i]) * active[i])
+        _cells = (vexp(y[O_log_cells + i]) * active[i])
         wl[0, i] = _cells
         _total = (_cells + y[O_doomed + i])
         wl[1, i] = _total
         _volume = (_total / cell_density)
         wl[2, i] = _volume
-        _log_volume = math.log(max(_volume, 1e-30))
+        _log_volume = vlog(max(_volume, 1e-30))
         wl[3, i] = _log_volume
         _ratio = (y[O_effectors + i] / max((_cells + (doomed_target_weight * y[O_doomed + i])), 1e-09))
         wl[4, i] = _ratio
@@ -202,11 +204,11 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
         _r13 += wl[11, i]
     stimulation_total = _r13
     priming_signal = (((1.0 + ((ctla4_priming_gain * o_ctla4) * flag_ctla4)) * stimulation_total) / (1.0 + ((flag_suppression * burden) / systemic_suppression_burden)))
-    priming_in = (((((priming_rate * ((y[O_alc] / alc_reference) ** alc_priming_exponent)) * priming_signal) / (1.0 + ((priming_threshold / max(priming_signal, 1e-30)) ** priming_hill))) * flag_priming) * immune_on)
+    priming_in = (((((priming_rate * vpow((y[O_alc] / alc_reference), alc_priming_exponent)) * priming_signal) / (1.0 + vpow((priming_threshold / max(priming_signal, 1e-30)), priming_hill))) * flag_priming) * immune_on)
     costimulation = (((il2_expansion_gain * o_il2) + (ox40_expansion_gain * o_ox40)) + (cd137_expansion_gain * o_cd137))
     expanding = (expansion_fraction + (((max_expansion_fraction - expansion_fraction) * costimulation) / (1.0 + costimulation)))
     for i in range(L):
-        _entry_systemic = (((((((effector_extraction * 1440.0) * lpar[1, i]) * math.exp((perfusion_size_exponent * (log_perfusion_reference_volume - max(wl[3, i], (-20.72326583694641)))))) * wl[2, i]) / blood_volume_mm3) * active[i]) * (1.0 + ((damage_recruitment_gain * y[O_doomed + i]) / max(wl[1, i], 1.0))))
+        _entry_systemic = (((((((effector_extraction * 1440.0) * lpar[1, i]) * vexp((perfusion_size_exponent * (log_perfusion_reference_volume - max(wl[3, i], (-20.72326583694641)))))) * wl[2, i]) / blood_volume_mm3) * active[i]) * (1.0 + ((damage_recruitment_gain * y[O_doomed + i]) / max(wl[1, i], 1.0))))
         wl[12, i] = _entry_systemic
     _r14 = 0.0
     for i in range(L):

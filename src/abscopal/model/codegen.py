@@ -230,9 +230,10 @@ class _ScalarWriter:
     (sum_lesions, prod_agents) inside systemic statements become their own loops, emitted just before.
     """
 
-    def __init__(self, param_index, lesion_param_index, lesion_quantities, agent_quantities):
+    def __init__(self, param_index, lesion_param_index, lesion_quantities, agent_quantities, vector_math=False):
         self.param_index = param_index
         self.lesion_param_index = lesion_param_index
+        self.vector_math = vector_math  # exp, log and ** of model/vmath.py (the right-hand side) or the C library's
         self.lq = lesion_quantities  # name -> row of the lesion work array
         self.aq = agent_quantities
         self.counter = 0
@@ -289,8 +290,10 @@ class _ScalarWriter:
             if fname == "where":
                 return f"({args[1]} if {args[0]} else {args[2]})"
             if fname in ("exp", "log"):
-                return f"math.{fname}({args[0]})"
+                return f"v{fname}({args[0]})" if self.vector_math else f"math.{fname}({args[0]})"
             return f"{fname}({', '.join(args)})"
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and self.vector_math:
+            return f"vpow({self.expr(node.left, loop, indent)}, {self.expr(node.right, loop, indent)})"
         if isinstance(node, ast.Name):
             return self.name(node.id, loop)
         if isinstance(node, ast.Constant):
@@ -348,6 +351,131 @@ _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", 
         ast.GtE: ">=", ast.LtE: "<="}
 
 
+class _LanesWriter:
+    """The right-hand side for a fixed number of lesions L and agents A, over W subjects at once ("lanes").
+
+    Every per-subject array is flat with the lanes last: element (j, w) of the state sits at j * W + w, of the
+    parameters at p * W + w, of the lesion parameters at (k * L + i) * W + w, of ``active`` at i * W + w. Lesion
+    and agent loops are unrolled (lesion i's quantity q is the local ``l_q_i``), reductions become sums and
+    products written out in the scalar loops' order, and the body is straight-line code inside one loop over the
+    lanes, which the compiler vectorises (engine/lanes.py sets the LLVM option this needs). Indices are unsigned so
+    that numba emits no negative-index wrap-around, which LLVM cannot analyse; the derivatives are stored after
+    every read. Arithmetic is the scalar writer's, operation for operation, so a subject's derivatives are the
+    same bit for bit in every lane, with any W, and in the scalar kernel.
+    """
+
+    def __init__(self, param_index, lesion_param_index, n_lesions, n_agents, lanes):
+        self.param_index = param_index
+        self.lesion_param_index = lesion_param_index
+        self.L, self.A, self.W = n_lesions, n_agents, lanes
+        self.offsets = state_offsets(n_lesions, n_agents)
+        self.lines: list[str] = []
+        self.stores: list[str] = []
+
+    def at(self, array: str, row: int) -> str:
+        return f"{array}[np.uint64({row * self.W}) + w]"
+
+    def name(self, n: str, index: int | None) -> str:
+        sym = symbols()
+        kind, scope = sym.kind[n], sym.scope[n]
+        if scope == "systemic":
+            if kind == "state":
+                return self.at("y", self.offsets[n])
+            if kind == "parameter":
+                return self.at("par", self.param_index[n])
+            if kind == "quantity":
+                return f"s_{n}"
+            raise ValueError(f"{n}: {kind} not supported in the lanes right-hand side")
+        if index is None:
+            raise ValueError(f"{n} used outside its loop")
+        if kind == "state":
+            return self.at("y", self.offsets[n] + index)
+        if kind == "parameter":
+            return self.at("lpar", self.lesion_param_index[n] * self.L + index)
+        if kind == "agent_parameter":
+            return f"apar[{eq.AGENT_PARAMETERS.index(n)}, {index}]"
+        if kind == "aux":
+            return self.at("active", index)
+        if kind == "quantity":
+            return f"{scope[0]}_{n}_{index}"
+        raise ValueError(f"{n}: {kind} not supported in the lanes right-hand side")
+
+    def expr(self, node: ast.AST, index: int | None) -> str:
+        if isinstance(node, ast.Call):
+            fname = node.func.id
+            if fname in ("sum_lesions", "prod_agents"):
+                count, op, init = (self.L, "+", "0.0") if fname == "sum_lesions" else (self.A, "*", "1.0")
+                acc = init
+                for k in range(count):
+                    acc = f"({acc} {op} {self.expr(node.args[0], k)})"
+                return acc
+            args = [self.expr(a, index) for a in node.args]
+            if fname == "where":
+                return f"({args[1]} if {args[0]} else {args[2]})"
+            if fname in ("exp", "log"):
+                return f"v{fname}({args[0]})"
+            return f"{fname}({', '.join(args)})"
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            return f"vpow({self.expr(node.left, index)}, {self.expr(node.right, index)})"
+        if isinstance(node, ast.Name):
+            return self.name(node.id, index)
+        if isinstance(node, ast.Constant):
+            return repr(node.value)
+        if isinstance(node, ast.BinOp):
+            return f"({self.expr(node.left, index)} {_OPS[type(node.op)]} {self.expr(node.right, index)})"
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return f"(-{self.expr(node.operand, index)})"
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return f"({self.expr(node.left, index)} {_OPS[type(node.ops[0])]} {self.expr(node.comparators[0], index)})"
+        raise ValueError(f"unsupported expression {ast.unparse(node)!r}")
+
+    def write(self):
+        sym = symbols()
+        statements = [(scope, name, expr) for scope, name, expr in eq.QUANTITIES]
+        statements += [(sym.scope[name], name, expr) for name, expr in eq.RATES.items()]
+        k = 0
+        while k < len(statements):
+            scope = statements[k][0]
+            end = k
+            while end < len(statements) and statements[end][0] == scope:
+                end += 1
+            count = {"systemic": 1, "lesion": self.L, "agent": self.A}[scope]
+            for index in range(count):  # the scalar writer's loop order: index outside, statements inside
+                for _, name, expr in statements[k:end]:
+                    node = parse(expr)
+                    check(scope, node, f"{name} (lanes)")
+                    idx = None if scope == "systemic" else index
+                    value = self.expr(node, idx)
+                    if sym.kind[name] == "state":
+                        row = self.offsets[name] + (0 if idx is None else idx)
+                        self.lines.append(f"        d_{row} = {value}")
+                        self.stores.append(f"        {self.at('dy', row)} = d_{row}")
+                    else:
+                        self.lines.append(f"        {self.name(name, idx)} = {value}")
+            k = end
+
+
+def state_count(n_lesions: int, n_agents: int) -> int:
+    """Length of a subject's state vector."""
+    return len(LESION_STATES) * n_lesions + len(SYSTEMIC_STATES) + len(DRUG_STATES) * n_agents
+
+
+def lanes_source(n_lesions: int, n_agents: int, lanes: int) -> str:
+    """Source of ``rhs_lanes(y, dy, active, par, lpar, apar)`` for L lesions, A agents and W lanes (_LanesWriter);
+    engine/lanes.py compiles it together with its integrator."""
+    params, lesion_params, _, _ = _scalar_layout()
+    writer = _LanesWriter({n: k for k, n in enumerate(params)}, {n: k for k, n in enumerate(lesion_params)},
+                          n_lesions, n_agents, lanes)
+    writer.write()
+    out = [f"# right-hand side for {n_lesions} lesion(s), {n_agents} agent(s), {lanes} lanes: generated by",
+           "# abscopal.model.codegen.lanes_source from model/equations.py",
+           "def rhs_lanes(y, dy, active, par, lpar, apar):",
+           f"    for w in range(np.uint64(y.shape[0]) // np.uint64({state_count(n_lesions, n_agents)})):"]
+    out += writer.lines + writer.stores
+    out.append("")
+    return "\n".join(out)
+
+
 def _scalar_layout():
     sym = symbols()
     params, lesion_params = parameters_used()
@@ -375,7 +503,7 @@ def scalar_source() -> str:
         scope = sym.scope[name]
         target = f"dy[O_{name}]" if scope == "systemic" else f"dy[O_{name} + {index[scope]}]"
         statements.append((scope, name, target, expr, f"rate of {name}"))
-    w = _ScalarWriter(pidx, lidx, lq, aq)
+    w = _ScalarWriter(pidx, lidx, lq, aq, vector_math=True)
     w.write(statements)
     rhs_body = w.lines
 
@@ -427,7 +555,7 @@ def scalar_source() -> str:
 def module_source() -> str:
     head = ('"""GENERATED by `python -m abscopal.model.codegen` from model/equations.py: do not edit.\n\n'
             'A test fails when this file differs from what the generator writes."""\n'
-            "# ruff: noqa\n\nimport math\n\nimport numpy as np\n\n")
+            "# ruff: noqa\n\nimport math\n\nimport numpy as np\n\nfrom abscopal.model.vmath import vexp, vlog, vpow\n\n")
     return head + scalar_source() + "\n\n" + numpy_source()
 
 

@@ -27,7 +27,7 @@ from .. import response_compiled
 from ..errors import InputError
 from ..population import sample_subject
 from ..response import scan_indices as _scan_indices
-from ..simulate import diameter_from_volume, simulate_many
+from ..simulate import diameter_from_volume, expected_subjects, simulate_many
 from . import endpoints
 from .design import TrialDesign
 from .store import (
@@ -212,6 +212,11 @@ def _run_chunk(design: TrialDesign, indices: range, interval: float, mode: str |
     if within is not None:
         with within():
             return _run_chunk(design, indices, interval, mode)
+    with expected_subjects(design.population.size):  # each arm integrates the whole cohort's subjects in all
+        return _simulate_chunk(design, indices, interval, mode)
+
+
+def _simulate_chunk(design: TrialDesign, indices: range, interval: float, mode: str | None) -> ChunkResult:
     per_arm = {}
     for name, scenario in design.arms:
         subjects = []
