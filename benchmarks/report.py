@@ -178,8 +178,11 @@ def cohort_section(cohort: dict, engine: dict) -> list[str]:
                       f"{1000 * per_subject:.2f} ms of CPU, of which the integration is {1000 * integration:.2f} ms "
                       f"({100 * integration / per_subject:.0f}%). On {workers} idle cores that is at most "
                       f"{workers * 365 / 365.25 / per_subject:,.0f} subject-years/s end to end, and at most "
-                      f"{workers * 365 / 365.25 / integration:,.0f} if everything but the integration cost nothing: "
-                      "the integration at the cohort's tolerance, not the Python around it, now bounds the rate."]
+                      f"{workers * 365 / 365.25 / integration:,.0f} if everything but the integration cost nothing"
+                      + (": the integration at the cohort's tolerance, not the Python around it, bounds the rate."
+                         if integration > per_subject / 2 else
+                         ": the per-subject Python around the integration (sampling, set-up, evaluation) now costs "
+                         "as much as the integration or more.")]
     lines += ["", *WHERE_THE_TIME_GOES]
     return lines
 
@@ -229,19 +232,19 @@ WHERE_THE_TIME_GOES = [
     "- Reading the table: the CPU-based rates are the robust ones on a shared machine (wall times moved by a factor "
     "of two between repeats of the same command in earlier runs; the load averages above say how busy the machine "
     "was during this one).",
-    "- The goal of 2,000 subject-years/s end to end on 2 cores is not reached: 778 on this machine, against 712 for "
-    "the code before the exact drug compartments timed in alternation with it (+9%; the integration alone takes 23% "
-    "fewer steps, and 11-30% less CPU time in the single-thread timings of the tolerance table below, which are "
-    "noisy on this shared machine). On the machine of the 2026-12-04 measurement (1,499), where the integration cost 0.86 ms of CPU per "
-    "subject before the change and the rest 0.37 ms, the same saving would give about 1,750 (an estimate, not a "
-    "measurement). On this machine the per-subject Python (sampling, set-up, RECIST evaluation) costs 40% of a "
-    "subject's CPU time and the integration 60%, so both are left: a cheaper right-hand side or several subjects "
-    "in lock-step per thread (not built), and the per-subject sampling. Solving the other linear decays exactly "
-    "(doomed cells, interferon, Trex1, node and marrow recovery) would save few steps: after the change, interferon "
-    "sizes about 28 of 290 error-sized steps and the others fewer; the effector, priming and PD-L1 dynamics size "
-    "the rest. Replacing the log of a lesion's volume by log-cells minus log-density where no doomed cells exist "
-    "(four of the five lesions here) made no measurable difference (1,000 subjects, two alternating runs each; "
-    "not kept).",
+    "- Lanes (2026-12-05, engine/lanes.py; section 'Several subjects per thread' below): the integration now runs "
+    "several subjects per thread in SIMD instructions and costs about a third of the CPU time it did, so `abscopal "
+    "cohort` reaches the 2,000 subject-years/s goal on this machine (the table above, paired with the code before "
+    "the change in alternation). Rates on this machine are about twice those of the machine of the exact-drug-"
+    "compartment runs (the code before the lanes gave 1,696 here, 712 there for the code before the exact drug "
+    "compartments), so on that machine the same code would give about 1,300 (an estimate, not a measurement). What "
+    "is left per subject is the Python around the integration: population sampling (each subject its own random "
+    "streams), subject and event-table set-up, and the evaluation.",
+    "- Not kept (before the lanes): solving the other linear decays exactly (doomed cells, interferon, Trex1, node "
+    "and marrow recovery) would save few steps: after the exact drug compartments, interferon sizes about 28 of 290 "
+    "error-sized steps and the others fewer; the effector, priming and PD-L1 dynamics size the rest. Replacing the "
+    "log of a lesion's volume by log-cells minus log-density where no doomed cells exist (four of the five lesions "
+    "here) made no measurable difference (1,000 subjects, two alternating runs each).",
 ]
 
 
@@ -479,9 +482,14 @@ def lanes_section(lanes: dict) -> list[str]:
               "that calls them without Intel's SVML, which the llvmlite wheels lack. The replacements are plain "
               "arithmetic and bit operations: Cody-Waite reduction and a degree-13 polynomial (Estrin's scheme), "
               "and fdlibm's log polynomial. `tests/unit/test_vmath.py` keeps both within 1 ulp of the C library. "
-              "In scalar code they are slower than the C library's, so the scalar kernel got slower (rows above). "
-              "run_compiled uses the scalar kernel only for batches under 64 subjects "
-              "(`lanes.LANES_MIN_SUBJECTS`), where a lanes kernel would not repay its compile.",
+              "In scalar code they are slower than the C library's: the scalar kernel got about 13% slower (1,000 "
+              "subjects, weekly output, one thread, four runs of each code in alternation: 0.84-0.90 CPU ms per "
+              "subject against 0.70-0.85 before). The scalar kernel still runs wherever `lanes.choose` does not "
+              "pick lanes: batches under 64 subjects (`lanes.LANES_MIN_SUBJECTS`), and shapes whose lanes kernel "
+              "is not compiled on the machine yet, unless the caller announces 20,000 subjects or more "
+              "(`lanes.LANES_WORTH`; `abscopal cohort` and `trial` announce their size, an ensemble its size "
+              "times its draws). Compiling a lanes kernel takes 20-60 s and saves about 0.6 ms of CPU per subject, "
+              "so a test suite or a small study that touches a dozen shapes would lose time compiling them.",
               "- A lanes right-hand side that kept the loops over lesions and agents, with the lanes innermost in "
               "each statement, ran 0.2-1.1x the scalar speed. Its short loops cost more than they saved. "
               "Unrolling the lesions and agents for the batch's shape, so that the whole body is one loop over "

@@ -226,6 +226,7 @@ def _trial_draws(args, cohort: bool, run, result: dict, ensemble, workers: int) 
 
     from .inference.intervals import series_bounds, with_intervals
     from .inference.patch import values
+    from .simulate import expecting
     from .trial.analysis import trial_summary
     from .trial.design import load_trial
     from .trial.report import ProgressBar
@@ -241,7 +242,9 @@ def _trial_draws(args, cohort: bool, run, result: dict, ensemble, workers: int) 
             _draw_progress(k, len(sets))
             with values(draw, ensemble.species):
                 design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
-            within = functools.partial(values, draw, ensemble.species)
+            # every draw integrates the same shapes: size x draws subjects in all (engine/lanes.py, choose)
+            within = functools.partial(expecting, design.population.size * len(sets),
+                                       functools.partial(values, draw, ensemble.species))
             drawn = run_trial(design, workers=workers, progress=ProgressBar(len(design.arms)),
                               chunk_size=args.chunk_size, scheduler=args.scheduler, within=within, pool=pool)
             summaries.append(trial_summary(drawn))

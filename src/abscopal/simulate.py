@@ -70,11 +70,25 @@ def expected_subjects(n: int):
     compiled engine may then compile its lanes kernel for that shape, which pays off only over many subjects
     (engine/lanes.py, choose). Results are the same either way."""
     global _EXPECTED_SUBJECTS
-    previous, _EXPECTED_SUBJECTS = _EXPECTED_SUBJECTS, n
+    previous = _EXPECTED_SUBJECTS
+    _EXPECTED_SUBJECTS = max(previous or 0, n)  # nested blocks: the largest announcement holds
     try:
         yield
     finally:
         _EXPECTED_SUBJECTS = previous
+
+
+@contextmanager
+def expecting(n: int, inner=None):
+    """expected_subjects(n), around ``inner()`` (a context manager factory) when given: a picklable ``within`` for
+    run_trial, e.g. functools.partial(expecting, size * draws, functools.partial(patch.values, draw, species)) for
+    the draws of a posterior ensemble, which integrate size x draws subjects of one shape in all."""
+    with expected_subjects(n):
+        if inner is None:
+            yield
+        else:
+            with inner():
+                yield
 
 
 def run_subjects(subjects: list[Subject], duration: float, interval: float, *, progress=None,

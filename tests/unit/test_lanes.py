@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from abscopal.engine import lanes
-from abscopal.engine.dopri import STATUS_FAILED, STATUS_OK
 from abscopal.engine.compiled import kernel, run_compiled
+from abscopal.engine.dopri import STATUS_FAILED, STATUS_OK
 from abscopal.model import _generated as generated
 from abscopal.model.batch import Batch
 from abscopal.model.subject import subject_from_scenario
@@ -151,3 +151,25 @@ def test_block_bounds_cover_every_subject_once():
     assert lanes.block_bounds(0).tolist() == [0]
     assert lanes.block_bounds(5, 64).tolist() == [0, 5]
     assert lanes.block_bounds(130, 64).tolist() == [0, 64, 128, 130]
+
+
+def test_expected_subjects_nest_to_the_largest_and_expecting_wraps_a_within():
+    import contextlib
+
+    from abscopal import simulate
+
+    entered = []
+
+    @contextlib.contextmanager
+    def inner():
+        entered.append(simulate._EXPECTED_SUBJECTS)
+        yield
+
+    assert simulate._EXPECTED_SUBJECTS is None
+    with simulate.expected_subjects(30_000):
+        with simulate.expected_subjects(1_000):  # a chunk of one draw inside an ensemble of many
+            assert simulate._EXPECTED_SUBJECTS == 30_000
+        with simulate.expecting(50_000, inner):
+            assert simulate._EXPECTED_SUBJECTS == 50_000
+        assert simulate._EXPECTED_SUBJECTS == 30_000
+    assert simulate._EXPECTED_SUBJECTS is None and entered == [50_000]
