@@ -83,6 +83,7 @@ def main() -> int:
         "duckdb_rows": rows, "duckdb_rows_with_status": with_status,
         "n_failed": [arm.get("n_failed") for arm in result.get("arms", [])],
         "command": f"abscopal cohort {SCENARIO.relative_to(ROOT)} --size {args.size} --workers {args.workers} --out DIR",
+        "date": time.strftime("%Y-%m-%d"),
     }
     summary["summary_lines"] = [
         f"`{summary['command']}` on this machine: {years:,.0f} subject-years in {wall / 60:.1f} min "

@@ -591,7 +591,9 @@ def write_performance_doc(results: dict, path: Path) -> None:
         lines += ["", *ensemble_section(json.loads(ensemble.read_text()))]
     if million.exists():
         m = json.loads(million.read_text())
-        lines += ["", "## One million subject-years", "", *m.get("summary_lines", [json.dumps(m)]), "", EARLIER_MACHINE]
+        when = (f"Measured {m['date']} on the machine of the end-to-end table above." if m.get("date")
+                else EARLIER_MACHINE)
+        lines += ["", "## One million subject-years", "", *m.get("summary_lines", [json.dumps(m)]), "", when]
     path.write_text("\n".join(lines) + "\n")
 
 
