@@ -155,8 +155,9 @@ def test_block_bounds_cover_every_subject_once():
 
 def test_expected_subjects_nest_to_the_largest_and_expecting_wraps_a_within():
     import contextlib
+    import importlib
 
-    from abscopal import simulate
+    simulate = importlib.import_module("abscopal.simulate")  # the module (the package exports a function of its name)
 
     entered = []
 

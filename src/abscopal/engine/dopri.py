@@ -34,6 +34,12 @@ A = [
 B5 = np.array([35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0.0])
 B4 = np.array([5179 / 57600, 0.0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40])
 E = B5 - B4
+# The same tableau as plain floats for the compiled kernels (kernel.py, lanes_kernel.py), which unpack it into
+# module constants (numba freezes module floats): a21; a31 a32; a41-a43; a51-a54; a61-a65; b1 b3 b4 b5 b6 (the
+# fifth-order weights); e1 e3-e7 (error weights); c2-c5. The zero coefficients (A[6][1], B5[1], E[1]) are left out.
+KERNEL_TABLEAU = tuple(float(x) for x in (
+    *A[1], *A[2], *A[3], *A[4], *A[5], *(B5[i] for i in (0, 2, 3, 4, 5)), *(E[i] for i in (0, 2, 3, 4, 5, 6)),
+    *C[1:5]))
 
 
 def integrate_batch(

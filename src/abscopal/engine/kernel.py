@@ -10,8 +10,7 @@ import math
 import numba as nb
 import numpy as np
 
-from abscopal.engine import dopri
-from abscopal.engine.dopri import STATUS_FAILED, STATUS_OK
+from abscopal.engine.dopri import KERNEL_TABLEAU, STATUS_FAILED, STATUS_OK
 from abscopal.model import _generated as generated
 
 # Not cached on their own: numba keys a cache on the defining file (_generated.py) and would not notice a change in
@@ -21,14 +20,8 @@ _rhs = nb.njit(nogil=True)(generated.rhs_scalar)
 _event = nb.njit(nogil=True)(generated.event_scalar)
 
 # Dormand-Prince 5(4) coefficients: the one table is dopri.py's; numba freezes these module floats as constants
-_A21 = float(dopri.A[1][0])
-_A31, _A32 = (float(a) for a in dopri.A[2])
-_A41, _A42, _A43 = (float(a) for a in dopri.A[3])
-_A51, _A52, _A53, _A54 = (float(a) for a in dopri.A[4])
-_A61, _A62, _A63, _A64, _A65 = (float(a) for a in dopri.A[5])
-_B1, _B3, _B4, _B5, _B6 = (float(dopri.B5[i]) for i in (0, 2, 3, 4, 5))
-_E1, _E3, _E4, _E5, _E6, _E7 = (float(dopri.E[i]) for i in (0, 2, 3, 4, 5, 6))
-_C2, _C3, _C4, _C5 = (float(dopri.C[i]) for i in (1, 2, 3, 4))
+(_A21, _A31, _A32, _A41, _A42, _A43, _A51, _A52, _A53, _A54, _A61, _A62, _A63, _A64, _A65, _B1, _B3, _B4, _B5, _B6,
+ _E1, _E3, _E4, _E5, _E6, _E7, _C2, _C3, _C4, _C5) = KERNEL_TABLEAU
 
 
 @nb.njit(cache=True, nogil=True)

@@ -286,25 +286,9 @@ class _ScalarWriter:
                 self.lines.append(f"{indent}for {var} in range({bound}):")
                 self.lines.append(f"{indent}    {acc} {op} {body}")
                 return acc
-            args = [self.expr(a, loop, indent) for a in node.args]
-            if fname == "where":
-                return f"({args[1]} if {args[0]} else {args[2]})"
-            if fname in ("exp", "log"):
-                return f"v{fname}({args[0]})" if self.vector_math else f"math.{fname}({args[0]})"
-            return f"{fname}({', '.join(args)})"
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and self.vector_math:
-            return f"vpow({self.expr(node.left, loop, indent)}, {self.expr(node.right, loop, indent)})"
         if isinstance(node, ast.Name):
             return self.name(node.id, loop)
-        if isinstance(node, ast.Constant):
-            return repr(node.value)
-        if isinstance(node, ast.BinOp):
-            return f"({self.expr(node.left, loop, indent)} {_OPS[type(node.op)]} {self.expr(node.right, loop, indent)})"
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return f"(-{self.expr(node.operand, loop, indent)})"
-        if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            return f"({self.expr(node.left, loop, indent)} {_OPS[type(node.ops[0])]} {self.expr(node.comparators[0], loop, indent)})"
-        raise ValueError(f"unsupported expression {ast.unparse(node)!r}")
+        return _render(node, lambda child: self.expr(child, loop, indent), self.vector_math)
 
     def write(self, statements):
         """statements: (scope, target name, target source, expression, context) in order of evaluation."""
@@ -345,6 +329,31 @@ class _ScalarWriter:
                     self.lines.append(f"        {target} = {value}")
             self.local = set()
             k = group_end
+
+
+def _render(node: ast.AST, sub, vector_math: bool) -> str:
+    """Source of a call (other than a reduction), constant or operator whose operands ``sub`` renders: the part
+    of the expression language that the scalar and the lanes writers share (names and reductions are their own).
+    ``vector_math``: exp, log and ** of model/vmath.py instead of the C library's."""
+    if isinstance(node, ast.Call):
+        fname = node.func.id
+        args = [sub(a) for a in node.args]
+        if fname == "where":
+            return f"({args[1]} if {args[0]} else {args[2]})"
+        if fname in ("exp", "log"):
+            return f"v{fname}({args[0]})" if vector_math else f"math.{fname}({args[0]})"
+        return f"{fname}({', '.join(args)})"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and vector_math:
+        return f"vpow({sub(node.left)}, {sub(node.right)})"
+    if isinstance(node, ast.Constant):
+        return repr(node.value)
+    if isinstance(node, ast.BinOp):
+        return f"({sub(node.left)} {_OPS[type(node.op)]} {sub(node.right)})"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return f"(-{sub(node.operand)})"
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        return f"({sub(node.left)} {_OPS[type(node.ops[0])]} {sub(node.comparators[0])})"
+    raise ValueError(f"unsupported expression {ast.unparse(node)!r}")
 
 
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Gt: ">", ast.Lt: "<",
@@ -409,25 +418,9 @@ class _LanesWriter:
                 for k in range(count):
                     acc = f"({acc} {op} {self.expr(node.args[0], k)})"
                 return acc
-            args = [self.expr(a, index) for a in node.args]
-            if fname == "where":
-                return f"({args[1]} if {args[0]} else {args[2]})"
-            if fname in ("exp", "log"):
-                return f"v{fname}({args[0]})"
-            return f"{fname}({', '.join(args)})"
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            return f"vpow({self.expr(node.left, index)}, {self.expr(node.right, index)})"
         if isinstance(node, ast.Name):
             return self.name(node.id, index)
-        if isinstance(node, ast.Constant):
-            return repr(node.value)
-        if isinstance(node, ast.BinOp):
-            return f"({self.expr(node.left, index)} {_OPS[type(node.op)]} {self.expr(node.right, index)})"
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return f"(-{self.expr(node.operand, index)})"
-        if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            return f"({self.expr(node.left, index)} {_OPS[type(node.ops[0])]} {self.expr(node.comparators[0], index)})"
-        raise ValueError(f"unsupported expression {ast.unparse(node)!r}")
+        return _render(node, lambda child: self.expr(child, index), vector_math=True)
 
     def write(self):
         sym = symbols()
