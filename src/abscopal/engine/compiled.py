@@ -119,9 +119,9 @@ def run_compiled(batch, t_out: np.ndarray, *, rtol: float = 1e-6, atol: float = 
         nb.set_num_threads(max(1, min(threads, nb.config.NUMBA_NUM_THREADS)))
     try:
         if lanes > 0:
-            out, status, steps = lanes_engine.integrate_lanes(
-                inputs, t_out, pk, pk.error_weight(n), rtol=rtol, atol=atol, h0=h0, max_steps=max_steps, lanes=lanes,
-                block=block or lanes_engine.BLOCK)
+            lanes_engine.integrate_lanes(inputs, t_out, pk, pk.error_weight(n), out, status, steps, rtol=rtol,
+                                         atol=atol, h0=h0, max_steps=max_steps, lanes=lanes,
+                                         block=block or lanes_engine.BLOCK)
             return out, status, steps
         kernel().integrate_cohort(inputs["y0"], inputs["active"], inputs["par"], inputs["lpar"], inputs["apar"],
                          inputs["offsets"], np.asarray(t_out, dtype=float), inputs["ev_time"], inputs["ev_lesion"],

@@ -116,19 +116,17 @@ def block_bounds(S: int, block: int = BLOCK) -> np.ndarray:
     return np.unique(np.append(np.arange(0, S, max(1, block), dtype=np.int64), S)).astype(np.int64)
 
 
-def integrate_lanes(inputs: dict, t_out: np.ndarray, pk, weight: np.ndarray, *, rtol: float, atol: float, h0: float,
-                    max_steps: int, lanes: int, block: int = BLOCK):
-    """Integrate compiled inputs (Batch.compiled_inputs) with the lanes kernel; returns out, status, steps as
-    compiled.run_compiled."""
+def integrate_lanes(inputs: dict, t_out: np.ndarray, pk, weight: np.ndarray, out: np.ndarray, status: np.ndarray,
+                    steps: np.ndarray, *, rtol: float, atol: float, h0: float, max_steps: int, lanes: int,
+                    block: int = BLOCK) -> None:
+    """Integrate compiled inputs (Batch.compiled_inputs) with the lanes kernel into out (S, T, n; NaN where a
+    subject failed), status (S,) and steps (S, 2), as compiled.run_compiled does with the scalar kernel."""
     y0 = inputs["y0"]
-    S, n = y0.shape
+    S = y0.shape[0]
     L = inputs["active"].shape[1]
     A = inputs["apar"].shape[1]
-    out = np.full((S, len(t_out), n), np.nan)
-    status = np.zeros(S, dtype=np.int64)
-    steps = np.zeros((S, 2), dtype=np.int64)
     if S == 0:
-        return out, status, steps
+        return
     module = lanes_module(L, A, lanes)
     module.integrate_blocks(block_bounds(S, block), y0, inputs["active"], inputs["par"], inputs["lpar"],
                             inputs["apar"], inputs["offsets"], np.asarray(t_out, dtype=float), inputs["ev_time"],
@@ -142,4 +140,3 @@ def integrate_lanes(inputs: dict, t_out: np.ndarray, pk, weight: np.ndarray, *, 
             ready.cache_clear()
         except OSError:
             pass
-    return out, status, steps
