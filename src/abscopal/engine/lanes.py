@@ -96,11 +96,20 @@ def choose(S: int, n_lesions: int, n_agents: int, expected: int | None = None) -
     return 0
 
 
+LLVM_TESTED = range(14, 23)  # LLVM major versions known to have the option (llvmlite's LLVM here: 22)
+
+
 @functools.cache
-def _llvm_options() -> None:
+def _llvm_options() -> bool:
+    """Raise LLVM's limit on merged alias checks (module docstring), once per process. LLVM exits the process on an
+    option it does not know, so the option is set only for LLVM versions known to have it; elsewhere the lanes
+    engine still runs and gives the same numbers, vectorised or not."""
     import llvmlite.binding as llvm
 
+    if llvm.llvm_version_info[0] not in LLVM_TESTED:
+        return False
     llvm.set_option("", "-memory-check-merge-threshold=100000")
+    return True
 
 
 @functools.cache
