@@ -51,11 +51,16 @@ def load_copy(kernel: Path, prefix: str, *depends: Path):
     return load_source(kernel.read_text(), prefix, *depends, fallback=kernel)
 
 
+def source_name(source: str, prefix: str, *depends: Path) -> str:
+    """Module name of ``source``: the prefix and the hash of the text and of the files it ``depends`` on."""
+    digest = hashlib.sha256("".join([source, *(d.read_text() for d in depends)]).encode()).hexdigest()[:16]
+    return f"{prefix}_{digest}"
+
+
 def load_source(source: str, prefix: str, *depends: Path, fallback: Path | None = None):
     """Import the module whose text is ``source`` from a file in the cache folder named by the hash of the text and
     of the files it ``depends`` on (load_copy); without a writable folder, from ``fallback`` or a temporary file."""
-    digest = hashlib.sha256("".join([source, *(d.read_text() for d in depends)]).encode()).hexdigest()[:16]
-    name = f"{prefix}_{digest}"
+    name = source_name(source, prefix, *depends)
     path = fallback  # no writable folder: compile without the on-disk cache
     for folder in (cache_dir(), Path(tempfile.gettempdir()) / "abscopal-cache"):
         try:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..model import codegen
-from .compiled import DOPRI, VMATH, cache_dir, load_source
+from .compiled import DOPRI, VMATH, cache_dir, load_source, source_name
 
 TEMPLATE = Path(__file__).with_name("lanes_kernel.py")
 DEFAULT_LANES = 8
@@ -66,13 +66,14 @@ def _prefix(n_lesions: int, n_agents: int, lanes: int) -> str:
     return f"abscopal_lanes_L{n_lesions}_A{n_agents}_W{lanes}"
 
 
-def _marker(n_lesions: int, n_agents: int, lanes: int) -> Path:
-    """File that says this machine has compiled the kernel of this shape from the current sources."""
-    import hashlib
+_DEPENDS = (DOPRI, codegen.GENERATED, VMATH)  # files the lanes kernel's code depends on: part of its name
 
-    digest = hashlib.sha256("".join([_source(n_lesions, n_agents, lanes), DOPRI.read_text(),
-                                     codegen.GENERATED.read_text(), VMATH.read_text()]).encode()).hexdigest()[:16]
-    return cache_dir() / f"{_prefix(n_lesions, n_agents, lanes)}_{digest}.ready"
+
+def _marker(n_lesions: int, n_agents: int, lanes: int) -> Path:
+    """File that says this machine has compiled the kernel of this shape from the current sources (named like the
+    kernel's module, whose name hashes its sources: compiled.source_name)."""
+    name = source_name(_source(n_lesions, n_agents, lanes), _prefix(n_lesions, n_agents, lanes), *_DEPENDS)
+    return cache_dir() / f"{name}.ready"
 
 
 @functools.cache
@@ -116,8 +117,7 @@ def _llvm_options() -> bool:
 def lanes_module(n_lesions: int, n_agents: int, lanes: int):
     """The lanes kernel for L lesions, A agents and W lanes (compiled on first use, then from the disk cache)."""
     _llvm_options()
-    return load_source(_source(n_lesions, n_agents, lanes), _prefix(n_lesions, n_agents, lanes), DOPRI,
-                       codegen.GENERATED, VMATH)
+    return load_source(_source(n_lesions, n_agents, lanes), _prefix(n_lesions, n_agents, lanes), *_DEPENDS)
 
 
 def block_bounds(S: int, block: int = BLOCK) -> np.ndarray:
@@ -144,8 +144,9 @@ def integrate_lanes(inputs: dict, t_out: np.ndarray, pk, weight: np.ndarray, out
                             pk.vi, pk.lam, pk.exact, weight)
     if not ready(L, A, lanes):
         try:  # compiled and cached now: later batches of this shape run in lanes without being told to
-            _marker(L, A, lanes).parent.mkdir(parents=True, exist_ok=True)
-            _marker(L, A, lanes).touch()
+            marker = _marker(L, A, lanes)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
             ready.cache_clear()
         except OSError:
             pass
