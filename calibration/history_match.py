@@ -79,6 +79,9 @@ def main(argv=None) -> int:
     what.add_argument("--screen", action="store_true", help="Morris screening of every check margin")
     what.add_argument("--wave", type=int, metavar="K", help="run wave K (waves 1..K-1 must be complete)")
     what.add_argument("--ensemble", action="store_true", help="write the posterior ensemble from the completed waves")
+    what.add_argument("--best", metavar="FILE",
+                      help="write the drawable point (emulated region, non-implausible when simulated) with the smallest "
+                           "ordered implausibility as {name: value}, for calibration/apply_values.py --values")
     what.add_argument("--adopt", action="store_true",
                       help="carry finished simulations of an earlier model over to the current code when a sample of "
                            "them re-runs bit-identically (--adopt-checks per earlier model; calibration/hm/adopt.py)")
@@ -143,6 +146,14 @@ def main(argv=None) -> int:
             write_screen(result, workdir / "screen")
             print(f"screen: {len(result['not_identified'])} of {space.dim} parameters not identified "
                   f"(fix at sourced value): {', '.join(result['not_identified']) or 'none'}; {workdir / 'screen'}")
+        elif args.best:
+            found = ensemble_module.best(hm)
+            if found is None:
+                print("error: no simulated point is non-implausible; nothing written", file=sys.stderr)
+                return 2
+            point, ordered = found
+            Path(args.best).write_text(json.dumps({n: point["params"][n] for n in space.names}, indent=1) + "\n")
+            print(f"wrote {args.best}: ordered implausibility {ordered:.3f} (simulated at seed index {point['seed']})")
         elif args.wave is not None:
             summary = hm.run_wave(args.wave, args.points, args.budget)
             print(json.dumps({k: summary[k] for k in ("wave", "points", "region_before", "region_after",

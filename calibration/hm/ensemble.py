@@ -59,8 +59,10 @@ def validate_posterior(doc: dict) -> list[str]:
     return problems
 
 
-def select(hm, size: int) -> tuple[list[dict], dict]:
-    """Simulated, non-implausible points (at most ``size``) and counts for the summary."""
+def _scored(hm) -> tuple[list[dict], np.ndarray, np.ndarray, np.ndarray, int]:
+    """Every distinct simulated point in the cube (its first record), whether it lies in the emulated region of the
+    completed waves, whether it is non-implausible when simulated, its ordered implausibility (the last wave's
+    order-th largest over checks, margins averaged over the seeds it ran at), and the number of waves."""
     from .checks import margins_table
 
     waves = [hm.load_wave(k) for k in hm.completed_waves()]
@@ -77,20 +79,38 @@ def select(hm, size: int) -> tuple[list[dict], dict]:
     unique = [g[0] for g in groups.values()]
     U = hm.space.to_unit([r["params"] for r in unique]) if unique else np.empty((0, hm.space.dim))
     emulated = hm.in_region(waves, U) if len(U) else np.zeros(0, bool)
-    simulated = np.zeros(len(unique), bool)
+    ordered = np.zeros(len(unique))
     for i, g in enumerate(groups.values()):
         margins = margins_table(hm.checks, [r["observables"] for r in g]).mean(axis=0, keepdims=True)
         implaus = np.maximum(0.0, -margins) / np.sqrt(last.mc_var[None, :] / len(g) + last.discrepancy**2)
-        simulated[i] = last.ordered(implaus)[0] <= last.cutoff
+        ordered[i] = last.ordered(implaus)[0]
+    return unique, emulated, ordered <= last.cutoff, ordered, len(waves)
+
+
+def select(hm, size: int) -> tuple[list[dict], dict]:
+    """Simulated, non-implausible points (at most ``size``) and counts for the summary."""
+    unique, emulated, simulated, _, waves = _scored(hm)
     chosen = [r for r, a, b in zip(unique, emulated, simulated, strict=True) if a and b]
     counts = {"simulated_points": len(unique), "in_emulated_region": int(emulated.sum()),
-              "simulated_nonimplausible": int(simulated.sum()), "both": len(chosen), "waves": len(waves)}
+              "simulated_nonimplausible": int(simulated.sum()), "both": len(chosen), "waves": waves}
     if len(chosen) > size:
         rng = np.random.default_rng(hm.settings.rng)
         chosen = [chosen[i] for i in rng.choice(len(chosen), size, replace=False)]
     else:
         chosen = [chosen[i] for i in np.random.default_rng(hm.settings.rng).permutation(len(chosen))]
     return chosen, counts
+
+
+def best(hm) -> tuple[dict, float] | None:
+    """The point the ensemble may draw (in the emulated region and non-implausible when simulated) whose ordered
+    implausibility is smallest, with that implausibility; None when there is none. The file-value candidate of a
+    history match (docs/calibration.md, sixteenth session)."""
+    unique, emulated, simulated, ordered, _ = _scored(hm)
+    eligible = np.flatnonzero(emulated & simulated)
+    if not eligible.size:
+        return None
+    i = int(eligible[np.argmin(ordered[eligible])])
+    return unique[i], float(ordered[i])
 
 
 def write_ensemble(hm, size: int, out, source: str) -> tuple[dict, dict]:

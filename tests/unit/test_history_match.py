@@ -86,6 +86,25 @@ def test_waves_shrink_the_region_around_the_truth_and_keep_it(tmp_path):
     assert [r["params"] for r in ensemble.select(hm, 5)[0]] == [r["params"] for r in few]
 
 
+def test_the_best_point_is_the_drawable_one_with_the_smallest_ordered_implausibility(tmp_path):
+    hm = _hm(tmp_path)
+    for k in (1, 2):
+        hm.run_wave(k, 24)
+    point, ordered = ensemble.best(hm)
+    unique, emulated, simulated, scores, _ = ensemble._scored(hm)
+    drawable = emulated & simulated
+    assert drawable.sum() >= 2 and ordered == pytest.approx(scores[drawable].min())
+    assert ordered < scores[drawable].max()  # a real choice among several drawable points
+    chosen, _ = ensemble.select(hm, 100)
+    assert point["params"] in [r["params"] for r in chosen]  # one the ensemble may draw
+    # closer to the truth (a = 1, b = 2) than the ensemble's typical member, on both informative outputs
+    a, b = point["params"]["a"], point["params"]["b"]
+    spread = [abs(np.log(r["params"]["a"] * r["params"]["b"] / 2.0)) for r in chosen]
+    assert abs(np.log(a * b / 2.0)) <= np.median(spread)
+    hm._records_in_cube = lambda: []  # nothing simulated: nothing to choose
+    assert ensemble.best(hm) is None
+
+
 def test_a_killed_or_budgeted_run_resumes_without_re_evaluating(tmp_path):
     sim = ToySimulator()
     hm = _hm(tmp_path, sim)
