@@ -14,10 +14,10 @@ A candidate file names what it changes and where the test was registered:
     key = "extinction_scale"
     value = 400
 
-The screen copies the committed tree (``git archive HEAD src``) into a scratch folder, writes each ``set``
-(replacing the entry's value, or adding the entry to the file's ``[parameters]`` table with the unit of the
-shared entry of that name), applies the patch, regenerates the compiled equations when the patch touches the
-model, and runs ``abscopal validate <the calibration targets of the species> --seeds N --no-immune-null`` there
+The screen copies the committed tree (``git archive HEAD src``) into a scratch folder, applies the patch,
+regenerates the compiled equations when the patch touches the model, writes each ``set`` (replacing the entry's
+value, or adding the entry to the file's ``[parameters]`` table with the unit of the shared entry of that name), and
+runs ``abscopal validate <the calibration targets of the species> --seeds N --no-immune-null`` there
 and on an unchanged copy of the same committed tree (main, so that uncommitted edits enter neither side), each
 cached on disk (``--workdir``, default calibration/runs/screens; a second run of the same candidate re-uses every
 finished evaluation). It prints the counts of both and every target whose
@@ -127,8 +127,8 @@ def prepare(candidate: dict, candidate_path: Path, folder: Path) -> list[str]:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     scratch_copy(folder)
-    done = [apply_set(folder / PARAMETERS, entry, candidate["what"]) for entry in candidate.get("set", [])]
-    if "patch" in candidate:
+    done = []
+    if "patch" in candidate:  # the patch first, so that a set can change what the patch adds or what its context reads
         patch = (candidate_path.parent / candidate["patch"]).resolve()
         if not patch.is_file():
             raise CandidateError(f"{candidate_path}: key 'patch': file {patch} does not exist")
@@ -145,6 +145,7 @@ def prepare(candidate: dict, candidate_path: Path, folder: Path) -> list[str]:
             env = dict(os.environ, PYTHONPATH=str(folder / "src"))
             subprocess.run([sys.executable, "-m", "abscopal.model.codegen"], env=env, check=True)
             done.append("equations regenerated")
+    done += [apply_set(folder / PARAMETERS, entry, candidate["what"]) for entry in candidate.get("set", [])]
     return done
 
 

@@ -107,6 +107,26 @@ def test_prepare_applies_a_git_diff_inside_a_repository(tmp_path):
     assert "# screened" in (tmp_path / "runs" / "tree" / "src" / "abscopal" / "__main__.py").read_text()
 
 
+def test_prepare_writes_the_sets_after_the_patch(tmp_path):
+    """A set of a line that the patch reads as context (or that the patch adds) is written after the patch: written
+    before it, the patch's context no longer matched and the candidate could not be built (seventeenth session)."""
+    import difflib
+
+    rel = "src/abscopal/parameters/shared/human.toml"
+    original = (Path(screen.ROOT) / rel).read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(original) if line.startswith("kill_rate = "))
+    added = 'patched_entry = { value = 1.0, unit = "1", assumption = "test" }\n'
+    changed = [*original[:at + 1], added, *original[at + 1:]]
+    (tmp_path / "p.diff").write_text("".join(difflib.unified_diff(original, changed, f"a/{rel}", f"b/{rel}")))
+    cand = {"what": "w", "registered": "r", "species": "human", "patch": "p.diff",
+            "set": [{"file": "shared/human.toml", "key": "kill_rate", "value": 7.5},
+                    {"file": "shared/human.toml", "key": "patched_entry", "value": 2.0}]}
+    done = screen.prepare(cand, tmp_path / "c.toml", tmp_path / "tree")
+    table = tomllib.loads((tmp_path / "tree" / rel).read_text())["parameters"]
+    assert table["kill_rate"]["value"] == 7.5 and table["patched_entry"]["value"] == 2.0
+    assert done[0] == "patch p.diff" and len(done) == 3
+
+
 def test_prepare_refuses_a_patch_that_does_not_apply(tmp_path):
     (tmp_path / "p.diff").write_text("--- a/src/abscopal/__main__.py\n+++ b/src/abscopal/__main__.py\n"
                                      "@@ -1,1 +1,2 @@\n-no such line in the file\n+x\n+y\n")
