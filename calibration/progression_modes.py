@@ -8,7 +8,8 @@ RECIST progression would have come as early without new lesions: if not, the pro
 of diameters, or unequivocal growth of non-target lesions). Published trials report the split (e.g. 42% of
 progressions with responding or stable target lesions, Cancer Imaging 2015;15(Suppl 1):S8), which no validation
 target reads. It does so by reading the trial's RECIST kernel twice per subject (``trial.run._readouts`` with and
-without the scan of the first new lesion); the test checks that hook against a trial with a lesion that appears.
+without the scan of the first new lesion); tests/unit/test_progression_modes.py checks that hook both ways (no
+occult lesions: no progression starts with a new lesion; deposits at the detection limit: most do).
 """
 
 from __future__ import annotations
