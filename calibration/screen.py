@@ -7,7 +7,7 @@ A candidate file names what it changes and where the test was registered:
     what = "one line: the change"
     registered = "docs/calibration.md, <section>"
     species = "human"               # which calibration part to screen: "human", "mouse" or "both"
-    patch = "f.diff"                # optional: a unified diff of src/ (relative to the candidate file)
+    patch = "f.diff"                # optional: a unified diff (relative to the candidate file); only src/ is applied
 
     [[set]]                         # any number: one parameter entry of one file under src/abscopal/parameters
     file = "shared/human.toml"
@@ -135,8 +135,11 @@ def prepare(candidate: dict, candidate_path: Path, folder: Path) -> list[str]:
         # Outside any repository: inside this one (the default workdir is) git apply resolves a git-style diff
         # ('diff --git a/src/...') against the repository root and silently skips every path outside the tree.
         env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(folder.parent))
-        applied = subprocess.run(["git", "apply", "--verbose", str(patch)], cwd=folder, env=env, capture_output=True, text=True)
-        if applied.returncode != 0 or "Skipped patch" in applied.stderr:
+        # Only src/ is screened: a candidate's whole diff (tests and docs too, as calibration/candidates keeps them)
+        # applies without a src-only copy.
+        applied = subprocess.run(["git", "apply", "--verbose", "--include=src/*", str(patch)], cwd=folder, env=env,
+                                 capture_output=True, text=True)
+        if applied.returncode != 0 or "Skipped patch 'src/" in applied.stderr or "Applied patch src/" not in applied.stderr:
             raise CandidateError(f"{candidate_path}: key 'patch': {patch.name} does not apply to the committed src/ "
                                  f"({applied.stderr.strip()})")
         text = patch.read_text()

@@ -127,6 +127,21 @@ def test_prepare_writes_the_sets_after_the_patch(tmp_path):
     assert done[0] == "patch p.diff" and len(done) == 3
 
 
+def test_prepare_applies_only_the_src_part_of_a_whole_candidate_diff(tmp_path):
+    """A candidate's whole diff (calibration/candidates keeps tests and docs with src) needs no src-only copy."""
+    import difflib
+
+    original = (Path(screen.ROOT) / "src" / "abscopal" / "__main__.py").read_text().splitlines(keepends=True)
+    src_part = "".join(difflib.unified_diff(original, [original[0], "# screened\n", *original[1:]],
+                                            "a/src/abscopal/__main__.py", "b/src/abscopal/__main__.py"))
+    tests_part = "".join(difflib.unified_diff(["x\n"], ["y\n"], "a/tests/no_such_file.py", "b/tests/no_such_file.py"))
+    (tmp_path / "p.diff").write_text(src_part + tests_part)
+    cand = {"what": "w", "registered": "r", "species": "mouse", "patch": "p.diff"}
+    screen.prepare(cand, tmp_path / "c.toml", tmp_path / "tree")
+    assert "# screened" in (tmp_path / "tree" / "src" / "abscopal" / "__main__.py").read_text()
+    assert not (tmp_path / "tree" / "tests").exists()
+
+
 def test_prepare_refuses_a_patch_that_does_not_apply(tmp_path):
     (tmp_path / "p.diff").write_text("--- a/src/abscopal/__main__.py\n+++ b/src/abscopal/__main__.py\n"
                                      "@@ -1,1 +1,2 @@\n-no such line in the file\n+x\n+y\n")
