@@ -10,6 +10,12 @@ progressions with responding or stable target lesions, Cancer Imaging 2015;15(Su
 target reads. It does so by reading the trial's RECIST kernel twice per subject (``trial.run._readouts`` with and
 without the scan of the first new lesion); tests/unit/test_progression_modes.py checks that hook both ways (no
 occult lesions: no progression starts with a new lesion; deposits at the detection limit: most do).
+
+It also counts mixed progression among progressing subjects with at least two target lesions: at the progression
+scan one target lesion is at least 20% above its own nadir (baseline included) while another is not (stable or
+responding against its own nadir). Published for PD-1 blockade: 45% of progressing NSCLC and 53% of mismatch-repair-deficient patients
+(Osorio JC et al., lesion-level response dynamics to PD-1 blockade, JCO Precis Oncol 2019; the abstract's word,
+"mixed progression", whose exact lesion-level rule was not read).
 """
 
 from __future__ import annotations
@@ -20,7 +26,22 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import yaml
+
+
+def mixed_progression(diam, b, scans, baseline, targets, at) -> bool | None:
+    """Whether progression at scan ``at`` (an index into ``scans``) is mixed: one target lesion >= 20% above its own
+    nadir (baseline included) and another below that; None with fewer than two targets."""
+    lesions = [baseline[t] for t in targets]
+    if len(lesions) < 2:
+        return None
+    base = np.asarray(diam[b])[lesions]  # baseline row
+    track = np.asarray(diam[scans])[: at + 1][:, lesions]
+    nadir = np.minimum(base, track[:-1].min(axis=0)) if at > 0 else base
+    now = track[-1]
+    growing = now >= 1.2 * nadir
+    return bool(growing.any() and not growing.all())
 
 
 def count_modes(trial: dict, workdir: Path) -> dict[str, dict[str, int]]:
@@ -39,6 +60,11 @@ def count_modes(trial: dict, workdir: Path) -> dict[str, dict[str, int]]:
                 return result
             without_new = original(*args[:8], None, *args[9:])  # argument 8: the scan of the first new lesion
             first, other = result[1], without_new[1]
+            if first is not None:
+                mixed = mixed_progression(args[1], args[2], args[3], args[4], result[0], first)
+                if mixed is not None:
+                    _counts["evaluable for mixed"] += 1
+                    _counts["mixed progression"] += int(mixed)
             if first is None:
                 _counts["no progression"] += 1
             elif other is None or other > first:
@@ -57,7 +83,8 @@ def count_modes(trial: dict, workdir: Path) -> dict[str, dict[str, int]]:
             run._readouts = original
         if code not in (0, None):
             raise SystemExit(f"{path}: abscopal trial exited with {code}")
-        out[arm] = {k: counts.get(k, 0) for k in ("new lesion first", "measured lesions", "no progression")}
+        out[arm] = {k: counts.get(k, 0) for k in ("new lesion first", "measured lesions", "no progression",
+                                                  "evaluable for mixed", "mixed progression")}
     return out
 
 
@@ -78,6 +105,9 @@ def main(argv=None) -> int:
         share = c["new lesion first"] / progressed if progressed else float("nan")
         print(f"{arm}: {progressed} progressions, {c['new lesion first']} started with a new lesion ({share:.3f}), "
               f"{c['measured lesions']} with the measured lesions; {c['no progression']} without progression")
+        if c["evaluable for mixed"]:
+            print(f"{arm}: mixed progression in {c['mixed progression']} of {c['evaluable for mixed']} progressions with "
+                  f"two or more target lesions ({c['mixed progression'] / c['evaluable for mixed']:.3f})")
     return 0
 
 

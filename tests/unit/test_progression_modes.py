@@ -19,12 +19,30 @@ def _trial(**extra):
 
 def test_without_occult_lesions_no_progression_starts_with_a_new_lesion(tmp_path):
     modes = progression_modes.count_modes(_trial(mechanisms={"occult_lesions": False}), tmp_path)["untreated"]
-    assert sum(modes.values()) == 24
+    assert modes["new lesion first"] + modes["measured lesions"] + modes["no progression"] == 24
     assert modes["new lesion first"] == 0 and modes["measured lesions"] > 0
 
 
 def test_deposits_at_the_detection_limit_start_some_progressions(tmp_path):
     trial = _trial(overrides={"occult_lesion_count": 6, "occult_min_diameter": "4.8 mm", "occult_max_diameter": "4.95 mm"})
     modes = progression_modes.count_modes(trial, tmp_path)["untreated"]
-    assert sum(modes.values()) == 24
+    assert modes["new lesion first"] + modes["measured lesions"] + modes["no progression"] == 24
     assert modes["new lesion first"] >= 12  # a deposit reaching 5 mm within days shows at the first scan
+
+
+def test_mixed_progression_needs_one_lesion_growing_past_its_nadir_while_another_holds():
+    import numpy as np
+
+    # rows: baseline (0) and scans (1-3); columns: three lesions
+    diam = np.array([[20.0, 20.0, 10.0],
+                     [14.0, 19.0, 10.5],
+                     [15.0, 18.0, 11.0],
+                     [17.5, 17.0, 12.5]])
+    b, scans, baseline = 0, np.array([1, 2, 3]), [0, 1, 2]
+    # lesion 0: 17.5 >= 1.2 x its nadir 14; lesion 1 (17) keeps shrinking: mixed
+    assert progression_modes.mixed_progression(diam, b, scans, baseline, [0, 1], 2) is True
+    # lesions 0 and 2 both grow 20% past their nadirs (12.5 >= 1.2 x 10): not mixed
+    assert progression_modes.mixed_progression(diam, b, scans, baseline, [0, 2], 2) is False
+    # at scan 2 lesion 0 (15) is not yet 20% above its nadir (14): not mixed
+    assert progression_modes.mixed_progression(diam, b, scans, baseline, [0, 1], 1) is False
+    assert progression_modes.mixed_progression(diam, b, scans, baseline, [1], 2) is None
