@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import zlib
 
 import numpy as np
 from scipy import stats
@@ -276,6 +277,19 @@ def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject
         for oid, site, diameter in draw_occult(scenario.simulation.seed, subject_index, values["occult_lesion_count"], sites,
                                                values["occult_min_diameter"], values["occult_max_diameter"]):
             lesions.append(LesionSpec(id=oid, site=site, volume_mm3=math.pi * diameter**3 / 6.0, occult=True))
+    sigma = values["lesion_growth_sd"]
+    if sigma > 0:  # M1 within-subject spread, written out: baseline lesions centred, unit sample SD
+        z = [float(np.random.default_rng([scenario.simulation.seed, subject_index, 15, zlib.crc32(les.id.encode("utf-8"))])
+                   .standard_normal(1)[0]) for les in lesions]
+        base = [k for k, les in enumerate(lesions) if not les.occult and les.appears_day in (None, 0.0)]
+        if len(base) == 1:
+            z[base[0]] = 0.0
+        elif len(base) > 1:
+            values_base = np.array([z[k] for k in base])
+            mean, sd = np.mean(values_base), np.std(values_base, ddof=1)
+            for k in base:
+                z[k] = (z[k] - mean) / sd
+        lesions = [dataclasses.replace(les, growth_factor=math.exp(sigma * float(z[k]))) for k, les in enumerate(lesions)]
     site_table = site_entries(species)
 
     def site_values(site):

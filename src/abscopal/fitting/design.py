@@ -4,6 +4,9 @@ A trial file's arms are the groups (by name); a scenario file is one group. Each
 scenario of its own: its group's treatment, its lesions at their first measured sizes, and the clock shifted
 so that the subject's first measurement is the simulation's time 0 (a treatment day d of the design becomes
 d - start_day). The design's own ``overrides:`` stay in force; the fitted parameters are laid over them.
+A fitted subject's lesions grow alike (``lesion_growth_sd`` 0) unless the design's overrides set it: the
+within-patient spread of lesion growth would otherwise be one fixed random draw per subject, neither fitted
+nor integrated out of the likelihood.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 from ..errors import InputError
 from ..scenario.model import Lesion, Scenario, Simulation
 from .data import FitData, Subject
+
+SAME_GROWTH = ("lesion_growth_sd", "0.0")  # a fitted subject's lesions grow alike (module docstring)
 
 
 @dataclass(frozen=True)
@@ -104,5 +109,6 @@ def subject_scenario(design: Design, data: FitData, subject: Subject, duration: 
     simulation = Simulation(duration_days=duration, output_interval_days=1.0, endpoint_volume_mm3=None,
                             seed=arm.simulation.seed)
     patient = dataclasses.replace(arm.patient, lesions=tuple(lesions))
-    return dataclasses.replace(arm, patient=patient, radiotherapy=tuple(radiotherapy), drugs=drugs,
+    overrides = arm.overrides if any(n == SAME_GROWTH[0] for n, _ in arm.overrides) else arm.overrides + (SAME_GROWTH,)
+    return dataclasses.replace(arm, patient=patient, radiotherapy=tuple(radiotherapy), drugs=drugs, overrides=overrides,
                                simulation=simulation, population=None, name=f"{arm.name} [{subject.id}]")

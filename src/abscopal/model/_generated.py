@@ -11,7 +11,7 @@ from abscopal.model.vmath import vexp, vlog, vpow
 
 
 PARAMETERS = ('alc0', 'alc_priming_exponent', 'alc_recovery_rate', 'alc_reference', 'antigen_half_saturation', 'antigenicity', 'blood_effector_death_rate', 'blood_volume_mm3', 'burden_suppression_gain', 'cd137_expansion_gain', 'cell_density', 'ctla4_priming_gain', 'damage_recruitment_gain', 'dc_expansion_rate', 'dc_suppression_gain', 'dc_turnover_rate', 'doomed_clearance_rate', 'doomed_target_weight', 'effector_death_rate', 'effector_extraction', 'effector_ratio_baseline', 'exhaustion_gain', 'expansion_fraction', 'extinction_scale', 'flag_ctla4', 'flag_pd1_axis', 'flag_priming', 'flag_suppression', 'flag_trafficking', 'flt3_dc_gain', 'gmcsf_dc_gain', 'gompertz_a', 'icd_basal', 'icd_radiation_eff', 'ifn_basal', 'ifn_decay_rate', 'ifn_dose_scale', 'ifn_half_maturation', 'ifn_per_gy', 'il2_expansion_gain', 'immune_on', 'kill_rate', 'kill_saturation_ratio', 'log_carrying_capacity', 'log_perfusion_reference_volume', 'marrow_recovery_rate', 'max_expansion_fraction', 'max_proliferation_rate', 'natural_death_rate', 'node_egress_rate', 'node_recovery_rate', 'ox40_expansion_gain', 'pdl1_baseline', 'pdl1_host_share', 'pdl1_ifng_gain', 'pdl1_ifng_half_ratio', 'pdl1_max_inhibition', 'pdl1_rate', 'pdl1_rt_gain', 'perfusion_size_exponent', 'priming_hill', 'priming_rate', 'priming_threshold', 'recognition_half_saturation', 'stroma_remodel_rate', 'stromal_fraction', 'suppression_baseline', 'suppression_on', 'suppression_rate', 'suppression_rt_gain', 'systemic_suppression_burden', 'tgfb_block_max', 'tgfb_share', 'til_proliferation_half_ratio', 'til_proliferation_rate', 'tlr3_danger_gain', 'treg_share', 'trex1_decay_rate', 'trex1_max_inhibition')
-LESION_PARAMETERS = ('initial_cells', 'tumour_perfusion')
+LESION_PARAMETERS = ('growth_factor', 'initial_cells', 'tumour_perfusion')
 AGENT_PARAMETERS = ('ka', 'k10', 'k12', 'k21', 'vc', 'ec50', 'treg', 'target_pd1', 'target_pdl1', 'target_ctla4', 'target_gmcsf', 'target_flt3', 'target_il2', 'target_tgfb', 'target_tlr3', 'target_ox40', 'target_cd137')
 N_LESION_WORK = 18
 N_AGENT_WORK = 1
@@ -186,7 +186,7 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
     for i in range(L):
         _kill = ((((((kill_rate * recognition) * wl[4, i]) / (1.0 + (wl[4, i] / kill_saturation_ratio))) * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / (1.0 + y[O_suppression + i])) * immune_on)
         wl[6, i] = _kill
-        _growth = ((min((gompertz_a * (log_carrying_capacity - wl[3, i])), max_proliferation_rate) * wl[0, i]) / (wl[0, i] + extinction_scale))
+        _growth = ((min(((gompertz_a * lpar[0, i]) * (log_carrying_capacity - wl[3, i])), max_proliferation_rate) * wl[0, i]) / (wl[0, i] + extinction_scale))
         wl[7, i] = _growth
         _release = (antigenicity * (((icd_radiation_eff * doomed_clearance_rate) * y[O_doomed + i]) + ((icd_basal * (_kill + natural_death_rate)) * wl[0, i])))
         _uptake = ((_release / (_release + antigen_half_saturation)) * active[i])
@@ -208,7 +208,7 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
     costimulation = (((il2_expansion_gain * o_il2) + (ox40_expansion_gain * o_ox40)) + (cd137_expansion_gain * o_cd137))
     expanding = (expansion_fraction + (((max_expansion_fraction - expansion_fraction) * costimulation) / (1.0 + costimulation)))
     for i in range(L):
-        _entry_systemic = (((((((effector_extraction * 1440.0) * lpar[1, i]) * vexp((perfusion_size_exponent * (log_perfusion_reference_volume - max(wl[3, i], (-20.72326583694641)))))) * wl[2, i]) / blood_volume_mm3) * active[i]) * (1.0 + ((damage_recruitment_gain * y[O_doomed + i]) / max(wl[1, i], 1.0))))
+        _entry_systemic = (((((((effector_extraction * 1440.0) * lpar[2, i]) * vexp((perfusion_size_exponent * (log_perfusion_reference_volume - max(wl[3, i], (-20.72326583694641)))))) * wl[2, i]) / blood_volume_mm3) * active[i]) * (1.0 + ((damage_recruitment_gain * y[O_doomed + i]) / max(wl[1, i], 1.0))))
         wl[12, i] = _entry_systemic
     _r14 = 0.0
     for i in range(L):
@@ -354,7 +354,7 @@ def event_scalar(y, active, par, lpar, apar, offsets, wl, wa, ev_lesion, ev_syst
     trex1_max_inhibition = par[78]
     for i in range(L):
         active[i] = (1.0 if (ev_lesion[0, i] > 0.0) else active[i])
-        y[O_effectors + i] = (((effector_ratio_baseline * lpar[0, i]) * immune_on) if (ev_lesion[0, i] > 0.0) else y[O_effectors + i])
+        y[O_effectors + i] = (((effector_ratio_baseline * lpar[1, i]) * immune_on) if (ev_lesion[0, i] > 0.0) else y[O_effectors + i])
         y[O_doomed + i] = (y[O_doomed + i] + ((math.exp(y[O_log_cells + i]) * active[i]) * (1.0 - ev_lesion[1, i])))
         y[O_log_cells + i] = (y[O_log_cells + i] + math.log(ev_lesion[1, i]))
         y[O_effectors + i] = (y[O_effectors + i] * ev_lesion[4, i])
@@ -419,7 +419,7 @@ def rhs_numpy(y, active, P, K, O, L, A):
     engaged = P.flag_pd1_axis * (P.pdl1_host_share + (1.0 - P.pdl1_host_share) * pdl1) * (1.0 - o_pd1) * (1.0 - o_pdl1)
     recognition = P.antigenicity * (1.0 + P.recognition_half_saturation) / (P.antigenicity + P.recognition_half_saturation)
     kill = P.kill_rate * recognition * ratio / (1.0 + ratio / P.kill_saturation_ratio) * (1.0 - P.pdl1_max_inhibition * engaged) / (1.0 + suppression) * P.immune_on
-    growth = np.minimum(P.gompertz_a * (P.log_carrying_capacity - log_volume), P.max_proliferation_rate) * cells / (cells + P.extinction_scale)
+    growth = np.minimum(P.gompertz_a * P.growth_factor * (P.log_carrying_capacity - log_volume), P.max_proliferation_rate) * cells / (cells + P.extinction_scale)
     release = P.antigenicity * (P.icd_radiation_eff * P.doomed_clearance_rate * doomed + P.icd_basal * (kill + P.natural_death_rate) * cells)
     uptake = release / (release + P.antigen_half_saturation) * active
     danger = (ifn + P.ifn_basal + P.tlr3_danger_gain * o_tlr3) / (ifn + P.ifn_basal + P.tlr3_danger_gain * o_tlr3 + P.ifn_half_maturation)

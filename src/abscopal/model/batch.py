@@ -66,6 +66,11 @@ class Batch:
             for k, site in enumerate(s.sites):
                 perf[i, k] = site["tumour_perfusion"]
         p.tumour_perfusion = perf
+        gf = np.ones((S, L))
+        for i, s in enumerate(self.subjects):
+            for k, les in enumerate(s.lesions):
+                gf[i, k] = les.growth_factor
+        p.growth_factor = gf
         flag = {name: np.array([[1.0 if s.mechanisms[name] else 0.0] for s in self.subjects]) for name in self.subjects[0].mechanisms}
         p.flags = SimpleNamespace(**flag)
         for name, value in flag.items():

@@ -29,6 +29,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("natural_death_rate", "1/day", "d_0", "M1", "spontaneous loss of viable tumour cells", "tumour"),
     _P("cell_density", "1/mm^3", "rho", "M1", "tumour cells per mm^3 of lesion volume"),
     _P("max_proliferation_rate", "1/day", "g_max", "M1", "upper bound of the specific growth rate (cell-cycle limit) at small volumes"),
+    _P("lesion_growth_sd", "1", "sigma_L", "M1", "within-subject SD of the log growth rate between a subject's lesions (log-normal around the subject's rate)"),
     _P("extinction_scale", "1", "N_x", "M1", "clonogen number below which growth is damped (stochastic extinction of the last cells)"),
     _P("stromal_fraction", "1", "f_S", "M1", "fraction of an untreated lesion's volume that is stroma (not tumour cells)"),
     _P("stroma_remodel_rate", "1/day", "k_Z", "M1", "rate at which stroma / fibrosis follows the cellular volume (scar remodelling)"),

@@ -33,6 +33,7 @@ SUBJECT_INPUTS = {
     "alc0": "systemic",  # baseline ALC of the subject (1/uL)
     "tumour_perfusion": "lesion",  # perfusion of the lesion's site (mL/min/mL)
     "initial_cells": "lesion",  # viable cells at baseline (used when a lesion appears)
+    "growth_factor": "lesion",  # the lesion's growth rate relative to the subject's, exp(sigma_L z) (M1)
 }
 MECHANISM_FLAGS = ("immunogenic_death", "interferon", "trex1", "priming", "ctla4", "trafficking", "pd1_axis",
                    "suppression", "lymphocyte_kill", "occult_lesions")
@@ -58,7 +59,7 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     ("systemic", "recognition", "antigenicity * (1.0 + recognition_half_saturation) / (antigenicity + recognition_half_saturation)"),
     ("lesion", "kill", "kill_rate * recognition * ratio / (1.0 + ratio / kill_saturation_ratio) * (1.0 - pdl1_max_inhibition * engaged)"
                        " / (1.0 + suppression) * immune_on"),
-    ("lesion", "growth", "min(gompertz_a * (log_carrying_capacity - log_volume), max_proliferation_rate)"
+    ("lesion", "growth", "min(gompertz_a * growth_factor * (log_carrying_capacity - log_volume), max_proliferation_rate)"
                          " * cells / (cells + extinction_scale)"),
     # M3 immunogenic death, M4 danger signal, M5 DC loading
     ("lesion", "release", "antigenicity * (icd_radiation_eff * doomed_clearance_rate * doomed"

@@ -5,6 +5,12 @@ so doomed cells still crowd the lesion), capped at the cell-cycle limit g_max, d
 fewer than about one surviving clonogen cannot regrow, and lose d_0 per day. The Gompertz constant is fixed
 per subject (growth.gompertz_constant) so that the specific growth rate at V_ref is ln 2 / T_d:
     a = ln 2 / (T_d ln(K / V_ref))
+Lesions of one subject do not grow alike: lesion k's rate is a f_k, f_k = exp(sigma_L z_k) (subject.scatter_growth,
+z_k from a stream keyed by the lesion id), with the baseline lesions' z centred and scaled to unit sample SD, so T_d
+is the geometric mean of the subject's measured lesions and a single lesion keeps it; occult deposits draw around the
+same centre. sigma_L (human 0.1) makes progression on PD-1 blockade mixed (one lesion growing while another does not)
+about as often as published (Osorio 2019: 45% in NSCLC); untreated pulmonary metastases spread more (Am J Clin Oncol
+2003;26(4)); mice have none.
 
 Stroma: a lesion's measured volume is its cells plus stroma/fibrosis, which follows the cellular volume
 slowly (remodelling at k_Z towards f_S/(1 - f_S) of it), so a sterilised lesion leaves a shrinking scar

@@ -3,11 +3,15 @@ be stacked into a batch. Built from a Scenario (and, for cohorts, from sampled c
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
+
+import numpy as np
 
 from ..agents import get_agent
 from ..parameters import load_parameter_set, tumour_meta
@@ -30,6 +34,7 @@ class LesionSpec:
     appears_day: float | None = None
     occult: bool = False
     irradiated: bool = False
+    growth_factor: float = 1.0
 
 
 @dataclass
@@ -148,6 +153,8 @@ def subject_from_scenario(scenario: Scenario, subject_index: int = 0) -> Subject
             values["occult_min_diameter"], values["occult_max_diameter"],
         ):
             lesions.append(LesionSpec(id=oid, site=site, volume_mm3=math.pi * diameter**3 / 6.0, occult=True))
+    if values["lesion_growth_sd"] > 0:
+        lesions = scatter_growth(lesions, values["lesion_growth_sd"], scenario.simulation.seed, subject_index)
     site_table = site_value_table(pset)
     site_values = [dict(site_table[les.site]) for les in lesions]
     alc0 = (patient.alc_per_ul or values["alc_baseline"]) * host_mod.alc_fraction(scenario.host_immune, values)
@@ -215,3 +222,20 @@ def _rt_events(scenario: Scenario, lesions, values, site_table, lymphocyte_kill:
                 event.blood_factor *= effect.blood_survival
                 event.marrow_factor *= effect.marrow_factor
     return events
+
+
+
+def scatter_growth(lesions: list[LesionSpec], sigma: float, seed: int, subject_index: int) -> list[LesionSpec]:
+    """M1: each lesion's growth rate relative to the subject's, exp(sigma z_k), z_k from the stream keyed by
+    (seed, subject, 15, CRC-32 of the lesion id). The z of the lesions present at baseline are centred and scaled to unit sample SD
+    (z_k - mean) / sd, so the subject's measured disease keeps the subject's doubling time on the geometric mean
+    and spreads by exactly sigma, and a single baseline lesion keeps it; occult and later-appearing lesions are
+    drawn around the same centre without being centred or scaled."""
+    z = np.array([np.random.default_rng([seed, subject_index, 15, zlib.crc32(les.id.encode())]).standard_normal()
+                  for les in lesions])  # keyed by lesion id: the order of the lesions in a file changes nothing
+    base = [k for k, les in enumerate(lesions) if not les.occult and les.appears_day in (None, 0.0)]
+    if len(base) == 1:
+        z[base[0]] = 0.0
+    elif len(base) > 1:
+        z[base] = (z[base] - np.mean(z[base])) / np.std(z[base], ddof=1)
+    return [dataclasses.replace(les, growth_factor=math.exp(sigma * float(z[k]))) for k, les in enumerate(lesions)]

@@ -70,6 +70,7 @@ BOUNDS: dict[str, Bound] = {
     # M1 growth
     "doubling_time": DURATION, "reference_volume": VOLUME, "carrying_capacity": VOLUME, "natural_death_rate": RATE,
     "cell_density": DENSITY, "max_proliferation_rate": RATE, "extinction_scale": SCALE_COUNT,
+    "lesion_growth_sd": Bound(0.0, 3.0, reason="a log-scale spread is non-negative; 3 would put lesions of one patient 400-fold apart (2 SD)"),
     "stromal_fraction": PROPER_FRACTION, "stroma_remodel_rate": RATE,
     # M2 radiation
     "alpha": RADIOSENSITIVITY, "alpha_beta": DOSE_SCALE, "hypoxic_fraction": FRACTION, "oer": OER,
