@@ -329,3 +329,16 @@ def test_blood_volume_bounds_follow_the_species():
     data = copy.deepcopy(BASE) | {"overrides": {"blood_volume": "1.6 mL"}}
     assert "adult" in _refused(data).expected
     parse_scenario(copy.deepcopy(BASE) | {"overrides": {"blood_volume": "4 L"}})
+
+
+def test_a_single_patient_keeps_its_name_and_the_file_stem_is_the_default(tmp_path):
+    """The covariate check of a single patient once reused the variable holding the scenario's name, so every
+    single-patient scenario was called 'alc' in its outputs."""
+    from abscopal.scenario.load import load_scenario
+
+    doc = ("abscopal: 1\nname: My patient\nspecies: human\ntumour: nsclc\n"
+           "patient: {alc: '1600 /uL', lesions: [{id: l1, site: lung, diameter: '20 mm'}]}\n")
+    (tmp_path / "named.yaml").write_text(doc)
+    assert load_scenario(tmp_path / "named.yaml").name == "My patient"
+    (tmp_path / "unnamed.yaml").write_text(doc.replace("name: My patient\n", ""))
+    assert load_scenario(tmp_path / "unnamed.yaml").name == "unnamed"

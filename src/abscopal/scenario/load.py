@@ -108,10 +108,10 @@ def parse_scenario(data: Any, *, source: str = "<input>", text: str | None = Non
     else:
         patient = _patient(data["patient"], species, need_lesions=population is None)
     if population is None:
-        for name, value in (("pdl1_tps", patient.pdl1_tps), ("tmb", patient.tmb_per_mb), ("alc", patient.alc_per_ul)):
+        for covariate, value in (("pdl1_tps", patient.pdl1_tps), ("tmb", patient.tmb_per_mb), ("alc", patient.alc_per_ul)):
             if isinstance(value, tuple):
                 raise InputError("an interval selects a subgroup of a population, and there is no population block",
-                                 key=f"patient.{name}", expected="one value for a single patient (or add a population block)")
+                                 key=f"patient.{covariate}", expected="one value for a single patient (or add a population block)")
     for k, lesion in enumerate(patient.lesions):
         if lesion.appears_day is not None and lesion.appears_day >= simulation.duration_days:
             raise InputError(f"the lesion appears on day {lesion.appears_day:g}, at or after the end of the simulation",
