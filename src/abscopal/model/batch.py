@@ -66,11 +66,6 @@ class Batch:
             for k, site in enumerate(s.sites):
                 perf[i, k] = site["tumour_perfusion"]
         p.tumour_perfusion = perf
-        gf = np.ones((S, L))
-        for i, s in enumerate(self.subjects):
-            for k, les in enumerate(s.lesions):
-                gf[i, k] = les.growth_factor
-        p.growth_factor = gf
         flag = {name: np.array([[1.0 if s.mechanisms[name] else 0.0] for s in self.subjects]) for name in self.subjects[0].mechanisms}
         p.flags = SimpleNamespace(**flag)
         for name, value in flag.items():
@@ -79,10 +74,12 @@ class Batch:
         p.icd_radiation_eff = np.where(flag["immunogenic_death"] > 0, p.icd_radiation, p.icd_basal)
         p.suppression_on = flag["suppression"]
         p.alc0 = np.array([[s.alc0] for s in self.subjects])
-        volumes = np.ones((S, L))
+        volumes, growth = np.ones((S, L)), np.ones((S, L))
         for i, s in enumerate(self.subjects):
             for k, les in enumerate(s.lesions):
                 volumes[i, k] = les.volume_mm3
+                growth[i, k] = les.growth_factor
+        p.growth_factor = growth  # M1 within-subject spread; empty slots 1
         # the given size is the measured volume: cells plus stroma
         p.initial_cells = volumes * p.cell_density * (1.0 - p.stromal_fraction)
         self.p = p

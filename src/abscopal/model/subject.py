@@ -224,13 +224,12 @@ def _rt_events(scenario: Scenario, lesions, values, site_table, lymphocyte_kill:
     return events
 
 
-
 def scatter_growth(lesions: list[LesionSpec], sigma: float, seed: int, subject_index: int) -> list[LesionSpec]:
     """M1: each lesion's growth rate relative to the subject's, exp(sigma z_k), z_k from the stream keyed by
-    (seed, subject, 15, CRC-32 of the lesion id). The z of the lesions present at baseline are centred and scaled to unit sample SD
-    (z_k - mean) / sd, so the subject's measured disease keeps the subject's doubling time on the geometric mean
-    and spreads by exactly sigma, and a single baseline lesion keeps it; occult and later-appearing lesions are
-    drawn around the same centre without being centred or scaled."""
+    (seed, subject, 15, CRC-32 of the lesion id). The z of the lesions present at baseline are centred and scaled
+    to unit sample SD, (z_k - mean) / sd, so the subject's measured disease keeps the subject's doubling time on
+    the geometric mean and spreads by exactly sigma, and a single baseline lesion keeps it; occult and
+    later-appearing lesions are drawn around the same centre without being centred or scaled."""
     z = np.array([np.random.default_rng([seed, subject_index, 15, zlib.crc32(les.id.encode())]).standard_normal()
                   for les in lesions])  # keyed by lesion id: the order of the lesions in a file changes nothing
     base = [k for k, les in enumerate(lesions) if not les.occult and les.appears_day in (None, 0.0)]
