@@ -303,7 +303,7 @@ def build_result(scenario: Scenario, subject: Subject, tr: SubjectTrajectory) ->
         return [recist.LesionTrack(subject.lesions[k].id, subject.lesions[k].site,
                                    float(diameter_from_volume(subject.lesions[k].volume_mm3)), diam[scan_idx, k]) for k in ks]
 
-    baseline = [k for k in visible if subject.lesions[k].appears_day in (None, 0.0)]
+    baseline = [k for k in visible if subject.lesions[k].at_baseline]
     in_field = [k for k in baseline if subject.lesions[k].id in irradiated_ids]
     out_field = [k for k in baseline if subject.lesions[k].id not in irradiated_ids]
     summary = {"best_overall_response": None, "in_field_best_response": None, "out_of_field_best_response": None,

@@ -36,6 +36,11 @@ class LesionSpec:
     irradiated: bool = False
     growth_factor: float = 1.0
 
+    @property
+    def at_baseline(self) -> bool:
+        """Measurable at the baseline scan: not an occult deposit and present from day 0."""
+        return not self.occult and self.appears_day in (None, 0.0)
+
 
 @dataclass
 class RTEvent:
@@ -232,7 +237,7 @@ def scatter_growth(lesions: list[LesionSpec], sigma: float, seed: int, subject_i
     later-appearing lesions are drawn around the same centre without being centred or scaled."""
     z = np.array([np.random.default_rng([seed, subject_index, 15, zlib.crc32(les.id.encode())]).standard_normal()
                   for les in lesions])  # keyed by lesion id: the order of the lesions in a file changes nothing
-    base = [k for k, les in enumerate(lesions) if not les.occult and les.appears_day in (None, 0.0)]
+    base = [k for k, les in enumerate(lesions) if les.at_baseline]
     if len(base) == 1:
         z[base[0]] = 0.0
     elif len(base) > 1:

@@ -272,7 +272,7 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     t = tr.time
     diam = diameter_from_volume(tr.volume_mm3)
     irradiated = sc.irradiated_ids
-    enrolled = [i for i, les in enumerate(sub.lesions) if not les.occult and les.appears_day in (None, 0.0)]
+    enrolled = [i for i, les in enumerate(sub.lesions) if les.at_baseline]
     b = int(np.argmin(np.abs(t - design.endpoints.baseline_scan)))  # the RECIST baseline scan (day 0 by default)
     if b == 0:
         baseline = enrolled
