@@ -19,15 +19,75 @@ checkpoint blockade are rare; a clone above 0.5% of the CD8 repertoire counts as
 from __future__ import annotations
 
 import argparse
-import collections
 import importlib
 import json
 import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
 CD8_SHARE = 1.0 / 3.0
+
+
+def measure(trial: str | Path) -> dict[str, list[tuple[float, bool]]]:
+    """{arm: [(peak pool / blood CD8 at baseline, out-of-field responder), ...]} for every subject of a trial file,
+    run in this process (one worker, chunk by chunk: each chunk simulates the arms in the file's order)."""
+    from abscopal import cli
+    from abscopal.trial.design import load_trial
+
+    run = importlib.import_module("abscopal.trial.run")
+    simulate = importlib.import_module("abscopal.simulate")
+    arms = [name for name, _ in load_trial(trial).arms]
+    rows: dict[str, list[tuple[float, bool]]] = {name: [] for name in arms}
+    calls = [0]
+    run_subjects, simulate_many = simulate.run_subjects, run.simulate_many
+
+    def layout_kept(subjects, *a, **k):
+        out = run_subjects(subjects, *a, **k)
+        layout = simulate.make_batch(subjects).layout
+        for tr in out:
+            tr.layout = layout
+        return out
+
+    def recorded(scenarios, indices=None, **k):
+        results = simulate_many(scenarios, indices=indices, **k)
+        arm = arms[calls[0] % len(arms)]
+        calls[0] += 1
+        for sc, r in zip(scenarios, results, strict=True):
+            rows[arm].append(_subject_row(sc, r))
+        return results
+
+    simulate.run_subjects, run.simulate_many = layout_kept, recorded
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            argv = sys.argv
+            sys.argv = ["abscopal", "trial", str(trial), "--out", tmp, "--workers", "1"]
+            try:
+                cli.main()
+            except SystemExit as stop:
+                if stop.code not in (0, None):
+                    raise
+            finally:
+                sys.argv = argv
+    finally:
+        simulate.run_subjects, run.simulate_many = run_subjects, simulate_many
+    return rows
+
+
+def _subject_row(scenario, result) -> tuple[float, bool]:
+    tr, sub = result.trajectory, result.subject
+    states = tr.states
+    pool = states[:, tr.layout.systemic("primed")] + states[:, tr.layout.systemic("blood_effectors")]
+    cd8 = sub.alc0 * sub.values["blood_volume"] * 1e6 * CD8_SHARE  # /uL x L x (uL per L)
+    irradiated = set().union(*(set(b.lesion_ids) for b in scenario.radiotherapy)) if scenario.radiotherapy else set()
+    out = [i for i, les in enumerate(sub.lesions) if les.at_baseline and les.id not in irradiated]
+    responder = False
+    if out:
+        diam = np.cbrt(6.0 * tr.volume_mm3[:, out] / np.pi).sum(axis=1)
+        responder = bool(diam[0] > 0 and diam[1:].min() <= 0.7 * diam[0])
+    share = float(pool.max() / cd8) if cd8 > 0 else 0.0
+    return share, responder
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,45 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("trial")
     parser.add_argument("--json", help="write per-subject rows {arm: [[peak share of CD8, responder], ...]} here")
     args = parser.parse_args(argv)
-
-    from abscopal import cli
-    from abscopal.model.state import Layout
-
-    run = importlib.import_module("abscopal.trial.run")
-    simulate = importlib.import_module("abscopal.simulate")
-    rows: dict[str, list[tuple[float, bool]]] = collections.defaultdict(list)
-    run_subjects, simulate_many = simulate.run_subjects, run.simulate_many
-
-    def layout_kept(subjects, *a, **k):
-        out = run_subjects(subjects, *a, **k)
-        layout: Layout = simulate.make_batch(subjects).layout
-        for tr in out:
-            tr.layout = layout
-        return out
-
-    def recorded(scenarios, indices=None, **k):
-        results = simulate_many(scenarios, indices=indices, **k)
-        for sc, r in zip(scenarios, results, strict=True):
-            tr, sub = r.trajectory, r.subject
-            states = tr.states
-            pool = states[:, tr.layout.systemic("primed")] + states[:, tr.layout.systemic("blood_effectors")]
-            cd8 = sub.alc0 * sub.values["blood_volume"] * 1e6 * CD8_SHARE  # /uL x L x uL/L
-            irradiated = set().union(*(set(b.lesion_ids) for b in sc.radiotherapy)) if sc.radiotherapy else set()
-            out = [i for i, les in enumerate(sub.lesions) if les.at_baseline and les.id not in irradiated]
-            responder = False
-            if out:
-                diam = np.cbrt(6.0 * tr.volume_mm3[:, out] / np.pi).sum(axis=1)
-                responder = bool(diam[0] > 0 and diam[1:].min() <= 0.7 * diam[0])
-            rows[sc.name.split(" #")[0] + " | " + _arm_of(sc)].append((float(pool.max() / cd8), responder))
-        return results
-
-    simulate.run_subjects, run.simulate_many = layout_kept, recorded
-    with tempfile.TemporaryDirectory() as tmp:
-        sys.argv = ["abscopal", "trial", args.trial, "--out", tmp, "--workers", "1"]
-        try:
-            cli.main()
-        except SystemExit:
-            pass
+    rows = measure(args.trial)
     for arm, values in rows.items():
         share = np.array([v for v, _ in values])
         resp = np.array([r for _, r in values])
@@ -88,12 +110,6 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as fh:
             json.dump(rows, fh)
     return 0
-
-
-def _arm_of(scenario) -> str:
-    """The arm a sampled scenario belongs to: its drugs and radiotherapy (arms differ in those only)."""
-    drugs = "+".join(sorted({d.agent for d in scenario.drugs})) or "no drug"
-    return ("RT + " if scenario.radiotherapy else "") + drugs
 
 
 if __name__ == "__main__":
