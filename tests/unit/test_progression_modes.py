@@ -50,3 +50,18 @@ def test_mixed_progression_needs_one_lesion_growing_past_its_nadir_while_another
     # at scan 2 lesion 0 (15) is not yet 20% above its nadir (14): not mixed
     assert progression_modes.mixed_progression(diam, b, scans, baseline, [0, 1], 1) is False
     assert progression_modes.mixed_progression(diam, b, scans, baseline, [1], 2) is None
+
+
+def test_a_target_lesion_responds_when_its_own_diameter_falls_30_percent_before_progression():
+    import numpy as np
+
+    diam = np.array([[20.0, 20.0, 10.0],
+                     [13.0, 19.0, 10.5],
+                     [15.0, 13.5, 12.0],
+                     [17.5, 12.0, 13.0]])
+    b, scans, baseline = 0, np.array([1, 2, 3]), [0, 1, 2]
+    # up to scan 0 only lesion 0 (13 <= 0.7 x 20) has fallen 30%; by scan 1 lesion 1 (13.5 <= 14) has too
+    assert progression_modes.lesion_responses(diam, b, scans, baseline, [0, 1, 2], 0) == (3, 1)
+    assert progression_modes.lesion_responses(diam, b, scans, baseline, [0, 1, 2], 1) == (3, 2)
+    assert progression_modes.lesion_responses(diam, b, scans, baseline, [0, 1, 2], None) == (3, 2)  # lesion 2 never
+    assert progression_modes.lesion_responses(diam, b, scans, baseline, [], None) == (0, 0)
