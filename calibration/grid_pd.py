@@ -22,7 +22,7 @@ PROBE = ROOT / "calibration/probes/checkmate017_057_nivolumab_nsclc.yaml"
 HOST = (0.1, 0.2, 0.3)
 CV = (0.3604, 0.5, 0.7, 1.0, 1.4)
 PUBLISHED = {"neg": (0.093, 108), "pos": (0.309, 123)}
-STRATA = {"neg": [0.0, 0.0099], "pos": [0.01, 1.0], "all": None}
+STRATA = {"neg": [0.0, 0.0099], "pos": [0.01, 1.0]}
 
 
 def tree(cv: float, where: Path) -> Path:
@@ -69,7 +69,7 @@ def main() -> None:
         for cv in CV:
             src = tree(cv, where)
             for h in HOST:
-                rates = {s: orr(src, h, STRATA[s], where) for s in ("neg", "pos")}
+                rates = {s: orr(src, h, stratum, where) for s, stratum in STRATA.items()}
                 row = {"h": h, "antigenicity_cv": cv, **{k: round(v, 4) for k, v in rates.items()},
                        "error": round(error(rates), 3)}
                 print(json.dumps(row), flush=True)
