@@ -125,3 +125,25 @@ def test_recognition_scales_killing_and_t_cell_expansion_with_antigenicity():
     assert cold[0] > hot[0] * (1 + 1e-6)  # the cold lesion keeps more of its cells
     assert cold[1] < hot[1]  # and holds fewer effectors per tumour cell
     assert lesion(0.15, "t_cell_deficient")[0] == pytest.approx(lesion(1.0, "t_cell_deficient")[0], rel=1e-9)
+
+
+def test_killing_saturates_at_a_ceiling_that_does_not_depend_on_recognition():
+    """M7 (QR, docs/calibration.md 2026-12-06): recognition sets how often a target is hit (the mass-action part,
+    proportional to recognition at low effector:target ratios); how fast a hit target dies is the killing
+    machinery's, so the largest kill per viable cell is k_K q_s whatever the recognition (about one kill per
+    4-5 h: Breart 2008, Weigelin 2021). Read from the one definition (equations.py), which the engines are
+    generated from; before QR the ceiling was k_K r q_s and a poorly recognised line could never be killed fast."""
+    from abscopal.model.equations import QUANTITIES
+
+    kill = next(expr for scope, name, expr in QUANTITIES if name == "kill")
+
+    def rate(recognition, ratio):
+        names = {"kill_rate": 11.55, "kill_saturation_ratio": 0.5, "recognition": recognition, "ratio": ratio,
+                 "pdl1_max_inhibition": 0.7, "engaged": 0.0, "suppression": 0.0, "immune_on": 1.0}
+        return eval(kill, {"__builtins__": {}}, names)  # the expression language is Python arithmetic
+
+    ceiling = 11.55 * 0.5
+    for recognition in (0.2, 1.0 / 3.0, 1.0):
+        assert rate(recognition, 1e6) == pytest.approx(ceiling, rel=1e-4)
+    assert rate(1.0 / 3.0, 1e-4) == pytest.approx(rate(1.0, 1e-4) / 3.0, rel=1e-3)  # mass action at low E:T
+    assert rate(1.0 / 3.0, 1.0) < rate(1.0, 1.0)  # recognition still matters below the ceiling

@@ -184,7 +184,7 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
         wl[5, i] = _engaged
     recognition = ((antigenicity * (1.0 + recognition_half_saturation)) / (antigenicity + recognition_half_saturation))
     for i in range(L):
-        _kill = ((((((kill_rate * recognition) * wl[4, i]) / (1.0 + (wl[4, i] / kill_saturation_ratio))) * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / (1.0 + y[O_suppression + i])) * immune_on)
+        _kill = ((((((kill_rate * recognition) * wl[4, i]) / (1.0 + ((recognition * wl[4, i]) / kill_saturation_ratio))) * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / (1.0 + y[O_suppression + i])) * immune_on)
         wl[6, i] = _kill
         _growth = ((min(((gompertz_a * lpar[0, i]) * (log_carrying_capacity - wl[3, i])), max_proliferation_rate) * wl[0, i]) / (wl[0, i] + extinction_scale))
         wl[7, i] = _growth
@@ -418,7 +418,7 @@ def rhs_numpy(y, active, P, K, O, L, A):
     ratio = effectors / np.maximum(cells + P.doomed_target_weight * doomed, 1e-09)
     engaged = P.flag_pd1_axis * (P.pdl1_host_share + (1.0 - P.pdl1_host_share) * pdl1) * (1.0 - o_pd1) * (1.0 - o_pdl1)
     recognition = P.antigenicity * (1.0 + P.recognition_half_saturation) / (P.antigenicity + P.recognition_half_saturation)
-    kill = P.kill_rate * recognition * ratio / (1.0 + ratio / P.kill_saturation_ratio) * (1.0 - P.pdl1_max_inhibition * engaged) / (1.0 + suppression) * P.immune_on
+    kill = P.kill_rate * recognition * ratio / (1.0 + recognition * ratio / P.kill_saturation_ratio) * (1.0 - P.pdl1_max_inhibition * engaged) / (1.0 + suppression) * P.immune_on
     growth = np.minimum(P.gompertz_a * P.growth_factor * (P.log_carrying_capacity - log_volume), P.max_proliferation_rate) * cells / (cells + P.extinction_scale)
     release = P.antigenicity * (P.icd_radiation_eff * P.doomed_clearance_rate * doomed + P.icd_basal * (kill + P.natural_death_rate) * cells)
     uptake = release / (release + P.antigen_half_saturation) * active

@@ -77,7 +77,7 @@ PARAMETERS: tuple[Param, ...] = (
     # M7 killing and PD-1 axis
     _P("kill_rate", "1/day", "k_K", "M7", "tumour cells killed per effector T cell per day (mass action, unsaturated)"),
     _P("doomed_target_weight", "1", "w_D", "M7", "share of effector engagement that a doomed (lethally irradiated) cell absorbs relative to a viable cell in the effector:target ratio"),
-    _P("kill_saturation_ratio", "1", "q_s", "M7", "effector:target ratio at which killing per tumour cell saturates"),
+    _P("kill_saturation_ratio", "1", "q_s", "M7", "recognised effector:target ratio (recognition x ratio) at which killing per tumour cell half-saturates"),
     _P("effector_death_rate", "1/day", "delta_E", "M7", "death of effector T cells inside a lesion"),
     _P("til_proliferation_rate", "1/day", "r_E", "M7", "antigen-driven proliferation of effector T cells inside a lesion, before PD-L1 and suppression"),
     _P("til_proliferation_half_ratio", "1", "q_E", "M7", "effector:target ratio at which intratumoural proliferation is halved (antigen competition)"),

@@ -57,7 +57,7 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     # M7 killing under PD-1/PD-L1
     ("lesion", "engaged", "flag_pd1_axis * (pdl1_host_share + (1.0 - pdl1_host_share) * pdl1) * (1.0 - o_pd1) * (1.0 - o_pdl1)"),
     ("systemic", "recognition", "antigenicity * (1.0 + recognition_half_saturation) / (antigenicity + recognition_half_saturation)"),
-    ("lesion", "kill", "kill_rate * recognition * ratio / (1.0 + ratio / kill_saturation_ratio) * (1.0 - pdl1_max_inhibition * engaged)"
+    ("lesion", "kill", "kill_rate * recognition * ratio / (1.0 + recognition * ratio / kill_saturation_ratio) * (1.0 - pdl1_max_inhibition * engaged)"
                        " / (1.0 + suppression) * immune_on"),
     ("lesion", "growth", "min(gompertz_a * growth_factor * (log_carrying_capacity - log_volume), max_proliferation_rate)"
                          " * cells / (cells + extinction_scale)"),

@@ -3,7 +3,11 @@
 The effector:target ratio of a lesion counts its viable cells plus w_D times its doomed cells (a lethally
 irradiated cell still draws effector engagement, w_D relative to a viable cell, but is not killed again:
 killing acts on the viable cells only), with a floor of 1e-9 cells. Killing per viable cell is mass action in
-that ratio, scaled by the subject's recognition r (below), saturating at q_s, reduced by
+that ratio, scaled by the subject's recognition r (below), and saturates in the recognised ratio r x ratio at q_s,
+so the largest kill per viable cell is k_K q_s whatever the recognition (recognition sets how often a target is
+hit; how fast a hit target dies is the killing machinery's: death needs about three hits within a short window,
+Weigelin B et al. Nat Commun 2021, PMC8410835, and a kill takes about 6 h in vivo, Breart B et al. J Clin Invest
+2008;118:1390; k_K q_s is 5-6 per day; adopted 2026-12-06 as QR, docs/calibration.md); it is reduced by
 unblocked engaged PD-L1 (h_L + (1 - h_L) times the tumour's PD-L1 level, times the unblocked shares of PD-1 and
 PD-L1, at most p_max; h_L is the share from PD-L1 on host myeloid cells and dendritic cells, which blockade
 reaches whatever the tumour cells express: Tang H et al. J Clin Invest 2018;128:580) and by
