@@ -194,6 +194,14 @@ WHERE_THE_TIME_GOES = [
     "deposits, timeit on the 2-core machine), about a tenth of the 0.73 ms above; the figures above were measured "
     "before it.",
     "",
+    "Added since (2026-12-06, issue 15, QR in docs/calibration.md): killing per viable cell saturates in the "
+    "recognised effector:target ratio, so lesions of low recognition are killed up to three times faster after "
+    "radiotherapy, and the solver takes more steps. Paired end-to-end runs of this scenario (`benchmarks/cohort.py "
+    "--sizes 2000 12000 --repeats 3 --skip stages integrator --baseline <checkout before QR>/src`, alternating run by "
+    "run; `benchmarks/results/cohort_qr_paired.json`): marginal rate **1,457 subject-years/s** without `--out` against "
+    "2,468 before QR (1,414 against 2,762 with `--out`), about 1.7-2x slower; the tables above were measured before "
+    "it.",
+    "",
     "What changed for issue 16, and what did not help (measured on this machine, old and new code in alternation):",
     "",
     "- The cohort built every subject's JSON result (rounded lists of every time course, the `abscopal simulate` "
