@@ -195,8 +195,8 @@ WHERE_THE_TIME_GOES = [
     "before it.",
     "",
     "Added since (2026-12-06, issue 15, QR in docs/calibration.md): killing per viable cell saturates in the "
-    "recognised effector:target ratio, so lesions of low recognition are killed up to three times faster after "
-    "radiotherapy, and the solver takes more steps. Paired end-to-end runs of this scenario (`benchmarks/cohort.py "
+    "recognised effector:target ratio (ceiling k_K q_s instead of k_K r q_s), so lesions of recognition r below 1 "
+    "can be killed faster after radiotherapy (those above 1 slower), and the solver takes more steps. Paired end-to-end runs of this scenario (`benchmarks/cohort.py "
     "--sizes 2000 12000 --repeats 3 --skip stages integrator --baseline <checkout before QR>/src`, alternating run by "
     "run; `benchmarks/results/cohort_qr_paired.json`): marginal rate **1,457 subject-years/s** without `--out` against "
     "2,468 before QR (1,414 against 2,762 with `--out`), about 1.7-2x slower; the tables above were measured before "

@@ -4,11 +4,12 @@ The effector:target ratio of a lesion counts its viable cells plus w_D times its
 irradiated cell still draws effector engagement, w_D relative to a viable cell, but is not killed again:
 killing acts on the viable cells only), with a floor of 1e-9 cells. Killing per viable cell is mass action in
 that ratio, scaled by the subject's recognition r (below), and saturates in the recognised ratio r x ratio at q_s,
-so the largest kill per viable cell is k_K q_s whatever the recognition (recognition sets how often a target is
-hit; how fast a hit target dies is the killing machinery's: death needs about three hits within a short window,
-Weigelin B et al. Nat Commun 2021, PMC8410835, and a kill takes about 6 h in vivo, Breart B et al. J Clin Invest
-2008;118:1390; k_K q_s is 5-6 per day; adopted 2026-12-06 as QR, docs/calibration.md); it is reduced by
-unblocked engaged PD-L1 (h_L + (1 - h_L) times the tumour's PD-L1 level, times the unblocked shares of PD-1 and
+so that, before the PD-L1 and suppression factors below, the largest kill per viable cell is k_K q_s whatever the
+recognition. Recognition sets how often a target is hit; how fast a hit target dies is the killing machinery's:
+death needs about three hits within a few hours (Weigelin B et al. Nat Commun 2021, PMC8410835: a target under
+attack can die within about 3 h, up to about 8 deaths per day), and a kill takes about 6 h in vivo (Breart B et al.
+J Clin Invest 2008;118:1390: about 4 per day); k_K q_s is 5-6 per day with the file values (adopted 2026-12-06 as
+QR, docs/calibration.md). Killing is reduced by unblocked engaged PD-L1 (h_L + (1 - h_L) times the tumour's PD-L1 level, times the unblocked shares of PD-1 and
 PD-L1, at most p_max; h_L is the share from PD-L1 on host myeloid cells and dendritic cells, which blockade
 reaches whatever the tumour cells express: Tang H et al. J Clin Invest 2018;128:580) and by
 local suppression 1/(1 + S_i), and absent in an immune-deficient host (M12). PD-L1 follows (rate k_L) its
@@ -20,8 +21,8 @@ suppression high, loss exceeds proliferation; blockade lets effectors expand unt
 balances loss. A lesion that appears (M14) starts with q_0 effectors per viable cell.
 
 Recognition: the subject's antigenicity a_g (M3: 1 = the highly immunogenic reference, scaled by the
-patient's TMB) sets the recognition r = a_g (1 + K_R)/(a_g + K_R), which multiplies both killing and the
-antigen-driven expansion of effectors in the lesion; r is 1 at a_g = 1 and saturates: a T cell needs one
+patient's TMB) sets the recognition r = a_g (1 + K_R)/(a_g + K_R), which multiplies the antigen-driven expansion
+of effectors in the lesion and the hit rate of killing (all of killing below the ceiling k_K q_s); r is 1 at a_g = 1 and saturates: a T cell needs one
 antigen it recognises on a cell, not many, so recognition grows less than in proportion to the antigen load
 (before the seventh session of 2026-12-04 r was a_g itself, which cut killing five-fold in B16-F10, a_g 0.2,
 whose irradiated tumours are controlled by CD8 T cells: Lee Y et al. Blood 2009;114:589). A
@@ -31,7 +32,9 @@ with their mutational burden (Yarchoan M et al. N Engl J Med 2017;377:2500, PMC6
 types), and microsatellite-stable colorectal and pancreatic cancers barely respond to PD-1 blockade
 (Le DT et al. N Engl J Med 2015;372:2509). Before 2026-12-04 a_g entered only the antigen released for
 priming (M3), where DC uptake saturates, so a cold tumour type was killed as fast as a hot one once T
-cells arrived.
+cells arrived. Now a cold lesion is killed more slowly at the effector:target ratios of untreated and most treated
+lesions, and only its ceiling, reached when T cells far outnumber the surviving cells (after ablative RT), is the
+hot lesion's.
 """
 
 from __future__ import annotations
