@@ -21,6 +21,7 @@ from abscopal import units
 from abscopal import vocabulary as vocab
 from abscopal.errors import InputError
 from abscopal.model import host as host_mod
+from abscopal.model.codegen import scalar_quantities
 from abscopal.model.declarations import PARAMETERS, SITE_PARAMETERS
 from abscopal.model.lymphocytes import bath_survival, fraction_effect, lymphocyte_survival
 from abscopal.model.occult import draw_occult
@@ -105,14 +106,12 @@ def _escape_margin(species, tumour, overrides, tmb, pdl1, burden_mm3) -> float:
         if name in v:
             v[name] = float(value)
     a_g = v["antigenicity"] * (max(tmb, 1e-3) / v["tmb"]) ** v["tmb_exponent"]
-    recognition = a_g * (1 + v["recognition_half_saturation"]) / (a_g + v["recognition_half_saturation"])
     s_burden = v["suppression_baseline"] * (1 + v["burden_suppression_gain"] * burden_mm3 / v["systemic_suppression_burden"]) / (
         1 + v["burden_suppression_gain"])
-    s = min(v["suppression_baseline"], s_burden)
-    engaged = v["pdl1_host_share"] + (1 - v["pdl1_host_share"]) * pdl1
-    growth = v["til_proliferation_rate"] * recognition * (1 - v["pdl1_max_inhibition"] * engaged) / (
-        (1 + s) * (1 + v["effector_ratio_baseline"] / v["til_proliferation_half_ratio"]))
-    return growth - v["effector_death_rate"] * (1 + v["exhaustion_gain"] * engaged)
+    # the M7 rate itself is a pure model function: evaluated from model/equations.py, as the package does
+    inputs = dict(v, antigenicity=a_g, suppression=min(v["suppression_baseline"], s_burden), ratio=v["effector_ratio_baseline"],
+                  pdl1=pdl1, o_pd1=0.0, o_pdl1=0.0, flag_pd1_axis=1.0, immune_on=1.0, active=1.0)
+    return scalar_quantities(("effector_net_rate",), inputs)["effector_net_rate"]
 
 
 def _draw(scenario: Scenario, spec, k: int, attempt: int):

@@ -252,34 +252,38 @@ def sample_subject(scenario: Scenario, spec: PopulationSpec, k: int) -> Scenario
     return first_presenting or first
 
 
-_ESCAPE_PARAMETERS = frozenset((
-    "til_proliferation_rate", "pdl1_max_inhibition", "effector_ratio_baseline", "til_proliferation_half_ratio",
-    "effector_death_rate", "exhaustion_gain", "burden_suppression_gain", "systemic_suppression_burden", "antigenicity",
-    "suppression_baseline", "tmb", "tmb_exponent", "pdl1_host_share", "recognition_half_saturation"))
+@lru_cache(maxsize=1)
+def _escape_parameters() -> frozenset[str]:
+    """Parameters that can move escape_margin: those M7's effector_net_rate reaches, and those its inputs use."""
+    from .model.codegen import quantity_parameters
+
+    return quantity_parameters("effector_net_rate") | {
+        "effector_ratio_baseline", "burden_suppression_gain", "systemic_suppression_burden", "suppression_baseline",
+        "antigenicity", "tmb", "tmb_exponent"}
 
 
 def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float, burden_mm3: float, *,
                   blocked: bool = False) -> float:
-    """Net expansion rate (1/day) of a lesion's effector T cells at baseline without treatment, the M7 rate
-    r_E r (1 - p_max L_0) / ((1 + S)(1 + q_0/q_E)) - delta_E (1 + x_E L_0), L_0 = h_L + (1 - h_L) P_0, with the subject's
-    recognition r = a_g (1 + K_R)/(a_g + K_R) of its antigenicity a_g (times its TMB factor), baseline PD-L1 P_0 and
-    the lower of its initial and burden-adjusted suppression S.
+    """Net expansion rate (1/day) of a lesion's effector T cells at baseline without treatment: the model's own
+    ``effector_net_rate`` (model/equations.py, M7), evaluated at the baseline effector-to-target ratio q_0 with no
+    drug, with the subject's antigenicity (times its TMB factor), baseline PD-L1 P_0 and the lower of its initial
+    and burden-adjusted suppression S; today r_E r (1 - p_max L_0) / ((1 + S)(1 + q_0/q_E)) - delta_E (1 + x_E L_0),
+    L_0 = h_L + (1 - h_L) P_0.
     Above zero the untreated tumour would be rejected: not a presenting patient. ``blocked``: the same rate with
     PD-1 fully blocked (L_0 = 0), above zero when blockade alone would reject the tumour."""
+    from .model.codegen import scalar_quantities
     from .model.subject import parameter_values
 
-    values = parameter_values(c.species, c.tumour, [(n, v) for n, v in overrides if n in _ESCAPE_PARAMETERS])[0]
-    a_g = values["antigenicity"] * (max(tmb, 1e-3) / values["tmb"]) ** values["tmb_exponent"]
-    k_r = values["recognition_half_saturation"]
-    recognition = a_g * (1.0 + k_r) / (a_g + k_r)
+    escape = _escape_parameters()
+    values = parameter_values(c.species, c.tumour, [(n, v) for n, v in overrides if n in escape])[0]
     g_b = values["burden_suppression_gain"]
     s_target = values["suppression_baseline"] * (1.0 + g_b * burden_mm3 / values["systemic_suppression_burden"]) / (1.0 + g_b)
-    s = min(values["suppression_baseline"], s_target)
-    q0 = values["effector_ratio_baseline"]
-    engaged = 0.0 if blocked else values["pdl1_host_share"] + (1.0 - values["pdl1_host_share"]) * pdl1
-    gain = values["til_proliferation_rate"] * recognition * (1.0 - values["pdl1_max_inhibition"] * engaged) / (
-        (1.0 + s) * (1.0 + q0 / values["til_proliferation_half_ratio"]))
-    return gain - values["effector_death_rate"] * (1.0 + values["exhaustion_gain"] * engaged)
+    inputs = dict(values)
+    inputs.update(
+        antigenicity=values["antigenicity"] * (max(tmb, 1e-3) / values["tmb"]) ** values["tmb_exponent"],
+        suppression=min(values["suppression_baseline"], s_target), ratio=values["effector_ratio_baseline"], pdl1=pdl1,
+        o_pd1=1.0 if blocked else 0.0, o_pdl1=0.0, flag_pd1_axis=1.0, immune_on=1.0, active=1.0)
+    return scalar_quantities(("effector_net_rate",), inputs)["effector_net_rate"]
 
 
 def _draw_subject(scenario: Scenario, spec: PopulationSpec, k: int, attempt: int) -> tuple[Scenario, float, float, bool]:

@@ -211,3 +211,43 @@ def test_an_interval_needs_a_population_and_two_ordered_values(tmp_path):
             assert "patient.pdl1_tps" in str(error) and words in str(error)
         else:
             raise AssertionError(f"{value} was accepted")
+
+
+def test_escape_margin_is_the_solver_own_effector_rate_at_baseline():
+    """The presentation rule and the dynamics share one definition: for untreated subjects (no drug, so no
+    influx from blood at t = 0), the per-capita effector rate of the generated right-hand side at the initial
+    state, with the suppression the rule uses, equals escape_margin; so does the rate with PD-1 fully blocked.
+    A change to the M7 effector equation that the rule did not follow would fail here."""
+    from abscopal.model.registry import make_batch
+    from abscopal.model.state import Layout
+    from abscopal.model.subject import subject_from_scenario
+    from abscopal.population import _tumour_constants, escape_margin
+
+    doc = {"abscopal": 1, "species": "human", "tumour": "nsclc", "population": {"size": 40, "seed": 11}}
+    subjects = _subjects(doc, 40) + _subjects(
+        {**doc, "species": "mouse", "tumour": "ct26",
+         "patient": {"lesions": [{"id": "a", "site": "flank", "volume": "100 mm^3"},
+                                 {"id": "b", "site": "flank", "volume": "40 mm^3"}]}}, 20)
+    checked = 0
+    for s in subjects:
+        c = _tumour_constants(s.species, s.tumour)
+        volume = sum(les.volume_mm3 for les in s.patient.lesions)
+        margins = [escape_margin(c, list(s.overrides), s.patient.tmb_per_mb, s.patient.pdl1_tps, volume, blocked=b)
+                   for b in (False, True)]
+        for blocked, margin in zip((False, True), margins, strict=True):
+            batch = make_batch([subject_from_scenario(s)])
+            y, active = batch.initial_state()
+            lay = Layout(batch.L, batch.A)
+            p = batch.p
+            burden_target = p.suppression_baseline * (1 + p.burden_suppression_gain * volume / p.systemic_suppression_burden) / (
+                1 + p.burden_suppression_gain)
+            y[:, lay.lesion("suppression")] = np.minimum(p.suppression_baseline, burden_target)[:, :1]
+            if blocked:
+                y[:, lay.lesion("pdl1")] = 0.0
+                p.pdl1_host_share = np.zeros_like(p.pdl1_host_share)
+            dy = batch.rhs(0.0, y, active)
+            effectors = lay.lesion("effectors")
+            rate = dy[0, effectors][active[0] > 0] / y[0, effectors][active[0] > 0]
+            assert np.allclose(rate, margin, rtol=1e-9, atol=1e-12), (s.name, blocked, rate, margin)
+            checked += 1
+    assert checked == 2 * len(subjects)

@@ -13,7 +13,7 @@ from abscopal.model.vmath import vexp, vlog, vpow
 PARAMETERS = ('alc0', 'alc_priming_exponent', 'alc_recovery_rate', 'alc_reference', 'antigen_half_saturation', 'antigenicity', 'blood_effector_death_rate', 'blood_volume_mm3', 'burden_suppression_gain', 'cd137_expansion_gain', 'cell_density', 'ctla4_priming_gain', 'damage_recruitment_gain', 'dc_expansion_rate', 'dc_suppression_gain', 'dc_turnover_rate', 'doomed_clearance_rate', 'doomed_target_weight', 'effector_death_rate', 'effector_extraction', 'effector_ratio_baseline', 'exhaustion_gain', 'expansion_fraction', 'extinction_scale', 'flag_ctla4', 'flag_pd1_axis', 'flag_priming', 'flag_suppression', 'flag_trafficking', 'flt3_dc_gain', 'gmcsf_dc_gain', 'gompertz_a', 'icd_basal', 'icd_radiation_eff', 'ifn_basal', 'ifn_decay_rate', 'ifn_dose_scale', 'ifn_half_maturation', 'ifn_per_gy', 'il2_expansion_gain', 'immune_on', 'kill_rate', 'kill_saturation_ratio', 'log_carrying_capacity', 'log_perfusion_reference_volume', 'marrow_recovery_rate', 'max_expansion_fraction', 'max_proliferation_rate', 'natural_death_rate', 'node_egress_rate', 'node_recovery_rate', 'ox40_expansion_gain', 'pdl1_baseline', 'pdl1_host_share', 'pdl1_ifng_gain', 'pdl1_ifng_half_ratio', 'pdl1_max_inhibition', 'pdl1_rate', 'pdl1_rt_gain', 'perfusion_size_exponent', 'priming_hill', 'priming_rate', 'priming_threshold', 'recognition_half_saturation', 'stroma_remodel_rate', 'stromal_fraction', 'suppression_baseline', 'suppression_on', 'suppression_rate', 'suppression_rt_gain', 'systemic_suppression_burden', 'tgfb_block_max', 'tgfb_share', 'til_proliferation_half_ratio', 'til_proliferation_rate', 'tlr3_danger_gain', 'treg_share', 'trex1_decay_rate', 'trex1_max_inhibition')
 LESION_PARAMETERS = ('growth_factor', 'initial_cells', 'tumour_perfusion')
 AGENT_PARAMETERS = ('ka', 'k10', 'k12', 'k21', 'vc', 'ec50', 'treg', 'target_pd1', 'target_pdl1', 'target_ctla4', 'target_gmcsf', 'target_flt3', 'target_il2', 'target_tgfb', 'target_tlr3', 'target_ox40', 'target_cd137')
-N_LESION_WORK = 18
+N_LESION_WORK = 19
 N_AGENT_WORK = 1
 EVENT_LESION = ('ev_activate', 'ev_tumour_surv', 'ev_ifn_dose', 'ev_trex1', 'ev_til_surv', 'ev_node_surv')
 EVENT_SYSTEMIC = ('ev_alc', 'ev_blood', 'ev_marrow')
@@ -228,11 +228,12 @@ def rhs_scalar(y, dy, active, par, lpar, apar, offsets, wl, wa):
     influx_total = _r16
     for i in range(L):
         _proliferation = (((((til_proliferation_rate * recognition) * (1.0 - (pdl1_max_inhibition * wl[5, i]))) / ((1.0 + y[O_suppression + i]) * (1.0 + (wl[4, i] / til_proliferation_half_ratio)))) * immune_on) * active[i])
+        _effector_net_rate = (_proliferation - (effector_death_rate * (1.0 + (exhaustion_gain * wl[5, i]))))
         _pdl1_target = (pdl1_baseline + ((1.0 - pdl1_baseline) * min((((pdl1_ifng_gain * wl[4, i]) / (wl[4, i] + pdl1_ifng_half_ratio)) + ((pdl1_rt_gain * y[O_ifn + i]) / (y[O_ifn + i] + ifn_half_maturation))), 1.0)))
         _suppression_target = (suppression_on * ((((suppression_baseline * (1.0 + ((burden_suppression_gain * burden) / systemic_suppression_burden))) / (1.0 + burden_suppression_gain)) * max(((1.0 - (treg_share * treg_depletion)) - ((tgfb_share * tgfb_block_max) * o_tgfb)), 0.0)) + (((suppression_rt_gain * y[O_doomed + i]) / max(wl[1, i], 1.0)) * (1.0 - (tgfb_block_max * o_tgfb)))))
         dy[O_log_cells + i] = (((wl[7, i] - wl[6, i]) - natural_death_rate) * active[i])
         dy[O_doomed + i] = ((-doomed_clearance_rate) * y[O_doomed + i])
-        dy[O_effectors + i] = (wl[14, i] + ((_proliferation - (effector_death_rate * (1.0 + (exhaustion_gain * wl[5, i])))) * y[O_effectors + i]))
+        dy[O_effectors + i] = (wl[14, i] + (_effector_net_rate * y[O_effectors + i]))
         dy[O_pdl1 + i] = (pdl1_rate * (_pdl1_target - y[O_pdl1 + i]))
         dy[O_suppression + i] = (suppression_rate * (_suppression_target - y[O_suppression + i]))
         dy[O_ifn + i] = ((-ifn_decay_rate) * y[O_ifn + i])
@@ -437,11 +438,12 @@ def rhs_numpy(y, active, P, K, O, L, A):
     influx = entry * blood_effectors
     influx_total = np.sum(influx, axis=1, keepdims=True)
     proliferation = P.til_proliferation_rate * recognition * (1.0 - P.pdl1_max_inhibition * engaged) / ((1.0 + suppression) * (1.0 + ratio / P.til_proliferation_half_ratio)) * P.immune_on * active
+    effector_net_rate = proliferation - P.effector_death_rate * (1.0 + P.exhaustion_gain * engaged)
     pdl1_target = P.pdl1_baseline + (1.0 - P.pdl1_baseline) * np.minimum(P.pdl1_ifng_gain * ratio / (ratio + P.pdl1_ifng_half_ratio) + P.pdl1_rt_gain * ifn / (ifn + P.ifn_half_maturation), 1.0)
     suppression_target = P.suppression_on * (P.suppression_baseline * (1.0 + P.burden_suppression_gain * burden / P.systemic_suppression_burden) / (1.0 + P.burden_suppression_gain) * np.maximum(1.0 - P.treg_share * treg_depletion - P.tgfb_share * P.tgfb_block_max * o_tgfb, 0.0) + P.suppression_rt_gain * doomed / np.maximum(total, 1.0) * (1.0 - P.tgfb_block_max * o_tgfb))
     dy[:, O.log_cells:O.log_cells + L] = (growth - kill - P.natural_death_rate) * active
     dy[:, O.doomed:O.doomed + L] = -P.doomed_clearance_rate * doomed
-    dy[:, O.effectors:O.effectors + L] = influx + (proliferation - P.effector_death_rate * (1.0 + P.exhaustion_gain * engaged)) * effectors
+    dy[:, O.effectors:O.effectors + L] = influx + effector_net_rate * effectors
     dy[:, O.pdl1:O.pdl1 + L] = P.pdl1_rate * (pdl1_target - pdl1)
     dy[:, O.suppression:O.suppression + L] = P.suppression_rate * (suppression_target - suppression)
     dy[:, O.ifn:O.ifn + L] = -P.ifn_decay_rate * ifn

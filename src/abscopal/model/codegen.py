@@ -13,6 +13,7 @@ SBML is produced from the same parse tree by ``abscopal.sbml``.
 from __future__ import annotations
 
 import ast
+import math
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -119,6 +120,55 @@ def check(expr_scope: str, node: ast.AST, context: str) -> None:
             visit(child, inside)
 
     visit(node, expr_scope)
+
+
+_SCALAR_FUNCTIONS = {"exp": math.exp, "log": math.log, "min": min, "max": max,
+                     "where": lambda condition, a, b: a if condition else b}
+
+
+def scalar_quantities(wanted: tuple[str, ...], inputs: dict[str, float]) -> dict[str, float]:
+    """The quantities ``wanted`` of one lesion at one state, evaluated from their equations (a third back-end).
+
+    ``inputs`` names every state, parameter and quantity the evaluation reaches and should not compute itself
+    (a quantity given there is taken as is). Reductions over lesions or drugs (sum_lesions, prod_agents) are not
+    evaluated: give the quantities that use them (o_pd1, burden, ...) in ``inputs``. Used where a rule outside the
+    solver needs a model rate, so that rule and the dynamics keep one definition (population.escape_margin)."""
+    expressions = {name: expr for _, name, expr in eq.QUANTITIES}
+    env = dict(inputs)
+
+    def value(name: str) -> float:
+        if name not in env:
+            if name not in expressions:
+                raise KeyError(f"scalar_quantities: {name!r} is neither a quantity nor among the inputs")
+            node = parse(expressions[name])
+            if {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} & {
+                    "sum_lesions", "prod_agents"}:
+                raise KeyError(f"scalar_quantities: {name!r} is a reduction; give it among the inputs")
+            for dependency in sorted(names_in(node)):
+                value(dependency)
+            env[name] = float(eval(compile(ast.Expression(node), name, "eval"), dict(_SCALAR_FUNCTIONS), env))
+        return env[name]
+
+    return {name: value(name) for name in wanted}
+
+
+def quantity_parameters(name: str) -> frozenset[str]:
+    """Declared parameters that quantity ``name`` reaches through the quantities it uses (not through states)."""
+    expressions = {q: expr for _, q, expr in eq.QUANTITIES}
+    sym, seen, found = symbols(), set(), set()
+
+    def walk(q: str) -> None:
+        if q in seen:
+            return
+        seen.add(q)
+        for n in names_in(parse(expressions[q])):
+            if sym.kind[n] == "quantity":
+                walk(n)
+            elif sym.kind[n] == "parameter":
+                found.add(n)
+
+    walk(name)
+    return frozenset(found)
 
 
 def parameters_used() -> tuple[list[str], list[str]]:

@@ -93,6 +93,8 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     # M7 intratumoural proliferation, PD-L1; M8 local suppression
     ("lesion", "proliferation", "til_proliferation_rate * recognition * (1.0 - pdl1_max_inhibition * engaged)"
                                 " / ((1.0 + suppression) * (1.0 + ratio / til_proliferation_half_ratio)) * immune_on * active"),
+    # net per-capita rate of a lesion's effectors apart from influx; population.escape_margin evaluates it at baseline
+    ("lesion", "effector_net_rate", "proliferation - effector_death_rate * (1.0 + exhaustion_gain * engaged)"),
     ("lesion", "pdl1_target", "pdl1_baseline + (1.0 - pdl1_baseline) * min(pdl1_ifng_gain * ratio / (ratio + pdl1_ifng_half_ratio)"
                               " + pdl1_rt_gain * ifn / (ifn + ifn_half_maturation), 1.0)"),
     ("lesion", "suppression_target", "suppression_on * (suppression_baseline"
@@ -105,7 +107,7 @@ RATES: dict[str, str] = {
     # lesion states
     "log_cells": "(growth - kill - natural_death_rate) * active",
     "doomed": "-doomed_clearance_rate * doomed",
-    "effectors": "influx + (proliferation - effector_death_rate * (1.0 + exhaustion_gain * engaged)) * effectors",
+    "effectors": "influx + effector_net_rate * effectors",
     "pdl1": "pdl1_rate * (pdl1_target - pdl1)",
     "suppression": "suppression_rate * (suppression_target - suppression)",
     "ifn": "-ifn_decay_rate * ifn",

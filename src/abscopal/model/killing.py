@@ -9,8 +9,9 @@ recognition. Recognition sets how often a target is hit; how fast a hit target d
 death needs about three hits within a few hours (Weigelin B et al. Nat Commun 2021, PMC8410835: a target under
 attack can die within about 3 h, up to about 8 deaths per day), and a kill takes about 6 h in vivo (Breart B et al.
 J Clin Invest 2008;118:1390: about 4 per day); k_K q_s is 5-6 per day with the file values (adopted 2026-12-06 as
-QR, docs/calibration.md). Killing is reduced by unblocked engaged PD-L1 (h_L + (1 - h_L) times the tumour's PD-L1 level, times the unblocked shares of PD-1 and
-PD-L1, at most p_max; h_L is the share from PD-L1 on host myeloid cells and dendritic cells, which blockade
+QR, docs/calibration.md). Killing is reduced by unblocked engaged PD-L1 (h_L + (1 - h_L) times the tumour's
+PD-L1 level, times the unblocked shares of PD-1 and PD-L1, at most p_max; h_L is the share from PD-L1 on host
+myeloid cells and dendritic cells, which blockade
 reaches whatever the tumour cells express: Tang H et al. J Clin Invest 2018;128:580) and by
 local suppression 1/(1 + S_i), and absent in an immune-deficient host (M12). PD-L1 follows (rate k_L) its
 baseline P_0 raised by IFN-gamma of infiltrating T cells (g_L, half at q_L) and by the radiation IFN signal
@@ -18,12 +19,15 @@ baseline P_0 raised by IFN-gamma of infiltrating T cells (g_L, half at q_L) and 
 PD-L1, suppression and antigen competition (q_E), and die at delta_E, more with engaged PD-L1 (exhaustion
 x_E). The intratumoural proliferation term is the lever of PD-1/PD-L1 blockade: with PD-L1 engaged and
 suppression high, loss exceeds proliferation; blockade lets effectors expand until antigen competition
-balances loss. A lesion that appears (M14) starts with q_0 effectors per viable cell.
+balances loss. Their net per-capita rate apart from influx is one quantity of the equations
+(effector_net_rate); the presentation rule of virtual populations evaluates that same quantity at baseline
+(population.escape_margin). A lesion that appears (M14) starts with q_0 effectors per viable cell.
 
 Recognition: the subject's antigenicity a_g (M3: 1 = the highly immunogenic reference, scaled by the
 patient's TMB) sets the recognition r = a_g (1 + K_R)/(a_g + K_R), which multiplies the antigen-driven expansion
-of effectors in the lesion and the hit rate of killing (all of killing below the ceiling k_K q_s); r is 1 at a_g = 1 and saturates: a T cell needs one
-antigen it recognises on a cell, not many, so recognition grows less than in proportion to the antigen load
+of effectors in the lesion and the hit rate of killing (all of killing below the ceiling k_K q_s); r is 1 at
+a_g = 1 and saturates: a T cell needs one antigen it recognises on a cell, not many, so recognition grows less
+than in proportion to the antigen load
 (before the seventh session of 2026-12-04 r was a_g itself, which cut killing five-fold in B16-F10, a_g 0.2,
 whose irradiated tumours are controlled by CD8 T cells: Lee Y et al. Blood 2009;114:589). A
 cell kills, and divides on, only the tumour cells whose antigens it recognises, and tumours with few
