@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import textwrap
 from pathlib import Path
 
 from .errors import AbscopalError, InputError
+from .jsonout import json_text
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
@@ -22,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
 def _write_json(data: dict, target: str | None) -> None:
     if target is None:
         return
-    text = json.dumps(data, indent=1, allow_nan=False)
+    text = json_text(data)
     if target == "-":
         sys.stdout.write(text + "\n")
     else:
@@ -147,9 +147,14 @@ def cmd_simulate(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         _write_json(data, str(out / "result.json"))
         _write_csv(data, out / "timecourse.csv")
-        for path in result.plot(out):
-            print(f"wrote {path}", file=summary_stream)
-    if args.report:
+        if data["status"] == "ok":
+            for path in result.plot(out):
+                print(f"wrote {path}", file=summary_stream)
+        else:
+            print(f"no figures: the solve failed ({data['status']})", file=summary_stream)
+    if args.report and data["status"] != "ok":
+        print(f"no report: the solve failed ({data['status']})", file=summary_stream)
+    elif args.report:
         from .report import simulate_report
 
         print(f"wrote {simulate_report(args.report, result, args.file, args.command_line)}", file=summary_stream)
@@ -287,11 +292,14 @@ def _run_trial_like(args, *, cohort: bool) -> int:
     workers = _workers(args, min(2, os.cpu_count() or 1))
     if args.chunk_size is not None and args.chunk_size < 1:
         raise InputError(f"{args.chunk_size} subjects per chunk", key="--chunk-size", file=args.file, expected="a positive integer")
+    power_n = getattr(args, "power_n", None)
+    if power_n is not None and power_n < 1:
+        raise InputError(f"{power_n} subjects per arm", key="--power-n", file=args.file, expected="a positive integer")
     run = run_trial(design, workers=workers, progress=ProgressBar(len(design.arms)), out=args.out,
                     chunk_size=args.chunk_size, scheduler=args.scheduler)
     if run.chunks_reused:
         print(f"resumed: {run.chunks_reused} finished chunk(s) reused from {run.out}", file=sys.stderr)
-    result = summarise(run, cohort=cohort, power=getattr(args, "power", False), power_n=getattr(args, "power_n", None))
+    result = summarise(run, cohort=cohort, power=getattr(args, "power", False), power_n=power_n)
     if ensemble is not None:
         result = _trial_draws(args, cohort, run, result, ensemble, workers)
     biomarkers = complete(result, run)  # provenance, notice, biomarkers: shared with the Python API

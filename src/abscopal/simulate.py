@@ -308,7 +308,8 @@ def build_result(scenario: Scenario, subject: Subject, tr: SubjectTrajectory) ->
     out_field = [k for k in baseline if subject.lesions[k].id not in irradiated_ids]
     summary = {"best_overall_response": None, "in_field_best_response": None, "out_of_field_best_response": None,
                "abscopal_response": None, "progression_day": None}
-    if not is_mouse and scan_idx:
+    solved = tr.status == "ok"  # a failed solve has no response to assess: its status says so
+    if not is_mouse and scan_idx and solved:
         overall = recist.assess(tracks(baseline), disappearance_mm=v["disappearance_diameter"], new_lesion_scan=new_scan)
         summary["best_overall_response"] = overall.best
         summary["progression_day"] = float(t[scan_idx[overall.progression_index]]) if overall.progression_index is not None else None
@@ -316,7 +317,7 @@ def build_result(scenario: Scenario, subject: Subject, tr: SubjectTrajectory) ->
             summary["in_field_best_response"] = recist.assess(tracks(in_field), disappearance_mm=v["disappearance_diameter"], use_non_targets=False).best
         if out_field:
             summary["out_of_field_best_response"] = recist.assess(tracks(out_field), disappearance_mm=v["disappearance_diameter"], use_non_targets=False).best
-    if irradiated_ids and best_changes_out:
+    if irradiated_ids and best_changes_out and solved:
         summary["abscopal_response"] = recist.golden2015(best_changes_out)
     summary["alc_nadir_per_ul"] = float(f"{float(np.nanmin(tr.alc)):.8g}")
     endpoint_day = None

@@ -252,3 +252,10 @@ def test_trial_warnings_name_the_arm_and_shared_ones_print_once(capsys, tmp_path
     warnings = [line.split(": ", 1)[1] for line in err.splitlines() if ": warning: " in line]
     assert [w.split(":")[0] for w in warnings] == ["patient.lesions[0].diameter", "arms.a.drugs[0].dose",
                                                    "arms.b.radiotherapy[0].dose"], err
+
+
+@pytest.mark.parametrize("n", ["0", "-5"])
+def test_power_n_below_one_is_an_input_error(capsys, n):
+    err = _one_line_error(capsys, "trial", str(EXAMPLES / "trial_mouse_tsa_four_arms.yaml"), "--size", "2", "--power",
+                          "--power-n", n)
+    assert "--power-n" in err and "positive integer" in err

@@ -57,3 +57,66 @@ def test_twenty_lesions_all_reached_by_the_abscopal_path():
     liver, bone = 11, 12  # m11 (liver, 21 mm) and m12 (bone, 22 mm)
     log_ratio = np.log(ratio(treated)[1:])
     assert log_ratio[:, liver].mean() > np.log(1.5) + log_ratio[:, bone].mean()
+
+
+def test_a_steep_lq_curve_kills_every_cell_without_failing_the_solve():
+    """alpha/beta of 0.01 Gy (the smallest the bounds accept) with 20 Gy in one fraction underflows the LQ survival
+    to 0; the event takes its logarithm, so before the floor the solve failed (status solver_failed)."""
+    from abscopal.model.radiation import SURVIVAL_FLOOR, covered_survival
+
+    assert covered_survival(20.0, 1.0, 0.3, 0.01, 0.15, 3.0) == SURVIVAL_FLOOR
+    assert covered_survival(2.0, 1.0, 0.3, 10.0, 0.15, 3.0) > 0.5  # ordinary fractions are not touched
+    doc = human_base(radiotherapy=[{"lesions": ["lung1"], "dose": "20 Gy", "fractions": 1}],
+                     overrides={"alpha_beta": "0.01 Gy"})
+    data = simulate(scenario(doc)).to_dict()
+    assert data["status"] == "ok"
+    lung = next(les for les in data["lesions"] if les["id"] == "lung1")
+    assert all(np.isfinite(lung["volume_mm3"])) and lung["tcp"] == 1.0
+
+
+def _poison_subject(monkeypatch, index: int):
+    import importlib
+
+    sim = importlib.import_module("abscopal.simulate")  # the module (the package's `simulate` is the function)
+    original = sim._subject_for
+
+    def poisoned(sc, k=0):
+        subject = original(sc, k)
+        if k == index:
+            subject.values["doubling_time"] = float("nan")  # poisons this subject's right-hand side
+        return subject
+
+    monkeypatch.setattr(sim, "_subject_for", poisoned)
+
+
+def test_a_failed_single_subject_writes_valid_json_and_claims_no_response(monkeypatch):
+    import json
+
+    from abscopal.jsonout import json_text
+
+    _poison_subject(monkeypatch, 0)
+    data = simulate(scenario(human_base(radiotherapy=[{"lesions": ["lung1"], "dose": "8 Gy", "fractions": 3}]))).to_dict()
+    assert data["status"] == "solver_failed"
+    back = json.loads(json_text(data))  # NaN series become null instead of stopping the output
+    assert back["status"] == "solver_failed"
+    assert back["summary"]["best_overall_response"] is None and back["summary"]["abscopal_response"] is None
+
+
+def test_a_failed_mouse_in_a_trial_leaves_the_group_curves_to_the_others(monkeypatch):
+    import json
+
+    from abscopal.jsonout import json_text
+    from abscopal.trial.analysis import trial_summary
+    from abscopal.trial.design import parse_trial
+    from abscopal.trial.run import run_trial
+
+    doc = mouse_base(population={"size": 4, "seed": 3},
+                     arms={"control": {}, "rt": {"radiotherapy": [{"lesions": ["primary"], "dose": "8 Gy", "fractions": 3}]}})
+    _poison_subject(monkeypatch, 1)
+    run = run_trial(parse_trial(doc), workers=1)
+    result = json.loads(json_text(trial_summary(run, power=True)))
+    for arm in result["arms"]:
+        assert arm["n_failed"] == 1
+        curve = arm["lesions"]["primary"]["mean_volume_mm3"]
+        assert all(v is not None and np.isfinite(v) for v in curve)  # the mean of the three mice that ran
+    assert result["power"]["power"] is not None

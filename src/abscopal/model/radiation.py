@@ -25,6 +25,13 @@ def tumour_survival(dose, alpha, alpha_beta, hypoxic_fraction, oer):
     return (1.0 - hypoxic_fraction) * oxic + hypoxic_fraction * hypoxic
 
 
+SURVIVAL_FLOOR = 1e-300  # a fraction never kills more than this: below it every cell of any lesion is dead anyway
+
+
 def covered_survival(dose, coverage, alpha, alpha_beta, hypoxic_fraction, oer):
-    """Survival of the whole lesion when a fraction ``coverage`` of it receives ``dose``."""
-    return (1.0 - coverage) + coverage * tumour_survival(dose, alpha, alpha_beta, hypoxic_fraction, oer)
+    """Survival of the whole lesion when a fraction ``coverage`` of it receives ``dose``.
+
+    Floored at SURVIVAL_FLOOR: a steep LQ curve (a very small alpha/beta, or a large alpha, with a large dose)
+    underflows to 0, and the event takes its logarithm (log_cells); 1e-300 of at most ~1e12 cells is none."""
+    return np.maximum((1.0 - coverage) + coverage * tumour_survival(dose, alpha, alpha_beta, hypoxic_fraction, oer),
+                      SURVIVAL_FLOOR)

@@ -83,15 +83,19 @@ def _lesion_curves(run: TrialRun, arm: str) -> dict:
                     "median_method": f"log-histogram, relative error <= {100 * MEDIAN_RELATIVE_ERROR:.2f}%"}
     series = run.lesion_series.get(arm, {})
     endpoints = column(records, "endpoint_day")
+    ok = np.array([status == "ok" for status in column(records, "status")], dtype=bool)
     for lid, volumes in series.items():
         arr = np.array(volumes)  # (subjects, T)
         at_risk = np.ones_like(arr, dtype=bool)
         for j, day in enumerate(endpoints[: len(arr)]):
             arr[j], at_risk[j] = carry_forward(arr[j], t, day)
+        keep = ok[: len(arr)]  # a subject whose solve failed is a status, not a value of the group curves
+        arr, at_risk = arr[keep], at_risk[keep]
+        empty = not len(arr)
         out[lid] = {
             "time_days": [float(x) for x in t],
-            "mean_volume_mm3": [float(x) for x in arr.mean(axis=0)],
-            "median_volume_mm3": [float(x) for x in np.median(arr, axis=0)],
+            "mean_volume_mm3": [None] * len(t) if empty else [float(x) for x in arr.mean(axis=0)],
+            "median_volume_mm3": [None] * len(t) if empty else [float(x) for x in np.median(arr, axis=0)],
             "n_at_risk": [int(x) for x in at_risk.sum(axis=0)],
             "controlled_fraction": _controlled_fraction(records, lid),
         }
@@ -202,7 +206,11 @@ def power_by_resampling(run: TrialRun, a: str, b: str, *, endpoint: str = "orr_o
     ra = [r for r in run.records[a] if r.get("status") == "ok"]
     rb = [r for r in run.records[b] if r.get("status") == "ok"]
     n = n_per_arm or len(ra)
+    if not ra or not rb:  # an arm whose every solve failed: nothing to resample
+        return {"endpoint": endpoint, "n_per_arm": int(n), "alpha": alpha, "power": None, "n_simulations": 0,
+                "note": f"no subject with status ok in arm {a if not ra else b!r}"}
     rng = np.random.default_rng([seed, 4242])
+    duration = float(run.time_days[-1]) if run.time_days is not None and len(run.time_days) else 0.0
     hits = 0
     for _ in range(n_sim):
         ia = rng.integers(len(ra), size=n)
@@ -213,10 +221,12 @@ def power_by_resampling(run: TrialRun, a: str, b: str, *, endpoint: str = "orr_o
             ev_b = [r["out_of_field"] for r in sb if r.get("out_of_field") not in (None, "NE")]
             xa, xb = sum(v in RESPONDED for v in ev_a), sum(v in RESPONDED for v in ev_b)
             p = st.fisher_p(xa, len(ev_a) - xa, xb, len(ev_b) - xb) if ev_a and ev_b else 1.0
-        elif endpoint in ("pfs", "os"):
-            da, ea = _survival(sa, endpoint)
-            db, eb = _survival(sb, endpoint)
-            p = st.logrank_p(da, ea, db, eb) if (ea.any() or eb.any()) else 1.0
+        elif endpoint in ("pfs", "os", "endpoint"):
+            if endpoint == "endpoint":  # mice: time to the endpoint volume, censored at the end of follow-up
+                (da, ea), (db, eb) = _endpoint_survival(sa, duration), _endpoint_survival(sb, duration)
+            else:
+                (da, ea), (db, eb) = _survival(sa, endpoint), _survival(sb, endpoint)
+            p = st.logrank_p(da, ea, db, eb) if da is not None and db is not None and (ea.any() or eb.any()) else 1.0
         else:
             raise ValueError(f"unknown endpoint {endpoint}")
         hits += p < alpha
@@ -229,7 +239,7 @@ def trial_summary(run: TrialRun, *, power: bool = False, power_n: int | None = N
               "arms": [arm_summary(run, arm) for arm in arms],
               "comparisons": [compare(run, arms[0], b) for b in arms[1:]]}
     if power and len(arms) > 1:
-        endpoint = "orr_out_of_field" if run.design.species == "human" else "pfs"
+        endpoint = "orr_out_of_field" if run.design.species == "human" else "endpoint"  # mice have no RECIST PFS
         result["power"] = power_by_resampling(run, arms[0], arms[-1], endpoint=endpoint, n_per_arm=power_n, seed=run.design.population.seed)
     return result
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
+from ..jsonout import json_text
 from ..report import provenance_line
 from ..vocabulary import NOTICE
 from .store import column
@@ -214,11 +214,11 @@ def biomarker_rows(biomarkers: dict | None) -> list[dict]:
 def write_outputs(run, result: dict, out: Path, biomarkers: dict | None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [write_subject_table(run, out / "subjects")]  # DuckDB: select * from 'DIR/subjects/*.parquet'
-    (out / "result.json").write_text(json.dumps(result, indent=1, allow_nan=False) + "\n")
+    (out / "result.json").write_text(json_text(result) + "\n")
     paths.append(out / "result.json")
     rows = biomarker_rows(biomarkers)
     if rows:
-        (out / "biomarkers.json").write_text(json.dumps(rows, indent=1) + "\n")
+        (out / "biomarkers.json").write_text(json_text(rows) + "\n")
         paths.append(out / "biomarkers.json")
     return paths + write_figures(run, result, out, biomarkers)
 
