@@ -126,6 +126,19 @@ _SCALAR_FUNCTIONS = {"exp": math.exp, "log": math.log, "min": min, "max": max,
                      "where": lambda condition, a, b: a if condition else b}
 
 
+@cache
+def _scalar_quantity(name: str):
+    """(code object, names it uses) of quantity ``name`` for scalar_quantities, compiled once."""
+    expressions = {q: expr for _, q, expr in eq.QUANTITIES}
+    if name not in expressions:
+        return None
+    node = parse(expressions[name])
+    if {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} & {
+            "sum_lesions", "prod_agents"}:
+        raise KeyError(f"scalar_quantities: {name!r} is a reduction; give it among the inputs")
+    return compile(ast.Expression(node), name, "eval"), tuple(sorted(names_in(node)))
+
+
 def scalar_quantities(wanted: tuple[str, ...], inputs: dict[str, float]) -> dict[str, float]:
     """The quantities ``wanted`` of one lesion at one state, evaluated from their equations (a third back-end).
 
@@ -133,20 +146,17 @@ def scalar_quantities(wanted: tuple[str, ...], inputs: dict[str, float]) -> dict
     (a quantity given there is taken as is). Reductions over lesions or drugs (sum_lesions, prod_agents) are not
     evaluated: give the quantities that use them (o_pd1, burden, ...) in ``inputs``. Used where a rule outside the
     solver needs a model rate, so that rule and the dynamics keep one definition (population.escape_margin)."""
-    expressions = {name: expr for _, name, expr in eq.QUANTITIES}
     env = dict(inputs)
 
     def value(name: str) -> float:
         if name not in env:
-            if name not in expressions:
+            compiled = _scalar_quantity(name)
+            if compiled is None:
                 raise KeyError(f"scalar_quantities: {name!r} is neither a quantity nor among the inputs")
-            node = parse(expressions[name])
-            if {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} & {
-                    "sum_lesions", "prod_agents"}:
-                raise KeyError(f"scalar_quantities: {name!r} is a reduction; give it among the inputs")
-            for dependency in sorted(names_in(node)):
+            code, dependencies = compiled
+            for dependency in dependencies:
                 value(dependency)
-            env[name] = float(eval(compile(ast.Expression(node), name, "eval"), dict(_SCALAR_FUNCTIONS), env))
+            env[name] = float(eval(code, dict(_SCALAR_FUNCTIONS), env))
         return env[name]
 
     return {name: value(name) for name in wanted}
