@@ -154,7 +154,7 @@ LOADER_KEYS = {
     "simulation": load.SIM_KEYS,
     "host": load.HOST_KEYS,
     "mechanisms": tuple(vocab.MECHANISMS),
-    "overrides": tuple(parameter_declarations()),
+    "overrides": tuple(name for name in parameter_declarations() if name not in load.INPUT_LIMITS),
     "population": POPULATION_KEYS,
     "population.lesions": POPULATION_LESION_KEYS,
     "population.covariates": COVARIATE_KEYS,
@@ -268,6 +268,8 @@ def place(section: str, key: spec.Key, value=None) -> dict:
                 if other != key.name:
                     where.pop(other, None)
     where[key.name] = example_of(section, key) if value is None else value
+    if (section, key.name) == ("patient.lesions[]", "appears") and "radiotherapy" in doc:
+        doc["radiotherapy"][0]["lesions"] = ["liver1"]  # radiotherapy may not name a lesion before it appears
     return doc
 
 

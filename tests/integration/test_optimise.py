@@ -297,3 +297,17 @@ def test_worker_processes_give_the_same_ranking_as_one_process():
     one = optimise(parse_problem(doc), workers=1)
     two = optimise(parse_problem(doc), workers=2)
     assert _regimens(two) == _regimens(one) and len(_regimens(one)) == 6
+
+
+def test_a_lesion_count_beyond_the_population_is_an_input_error():
+    """Irradiating the 9 largest lesions of patients with 3 to 5 once reported '0 broke a constraint' and 'no regimen
+    met every constraint' together; now the file's key is named."""
+    from abscopal.errors import InputError
+
+    doc = yaml.safe_load((EXAMPLES / "optimise_nsclc_sbrt_pd1.yaml").read_text())
+    doc["search"]["radiotherapy"]["lesion_count"] = [1, 9]
+    with pytest.raises(InputError) as info:
+        parse_problem(doc)
+    assert info.value.key == "search.radiotherapy.lesion_count[1]" and "at most 5" in info.value.problem
+    doc["search"]["radiotherapy"]["lesion_count"] = [1, 5]
+    assert parse_problem(doc).dimensions

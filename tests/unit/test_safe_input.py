@@ -342,3 +342,78 @@ def test_a_single_patient_keeps_its_name_and_the_file_stem_is_the_default(tmp_pa
     assert load_scenario(tmp_path / "named.yaml").name == "My patient"
     (tmp_path / "unnamed.yaml").write_text(doc.replace("name: My patient\n", ""))
     assert load_scenario(tmp_path / "unnamed.yaml").name == "unnamed"
+
+
+# --------------------------------------------------------------------------- keys that used to be ignored without a word
+# (found by a bad-input sweep of about 330 mutated files, 2026-12-06: each was valid input that changed nothing)
+
+def test_the_contract_version_is_the_integer_one():
+    for version in (1.0, True, "1"):
+        error = _refused(copy.deepcopy(BASE) | {"abscopal": version})
+        assert error.key == "abscopal"
+    assert parse_scenario(copy.deepcopy(BASE)).name
+
+
+@pytest.mark.parametrize("name", ["max_lesion_diameter", "max_lesion_volume", "min_body_weight", "max_body_weight"])
+def test_input_limits_cannot_be_overridden(name):
+    """The size check reads the shipped limit, so an override of it would be accepted and ignored."""
+    value = {"max_lesion_diameter": "400 mm", "max_lesion_volume": "2e7 mm^3", "min_body_weight": "20 kg",
+             "max_body_weight": "300 kg"}[name]
+    error = _refused(copy.deepcopy(BASE) | {"overrides": {name: value}})
+    assert error.key == f"overrides.{name}" and "input limit" in error.problem
+
+
+def test_a_repeated_fraction_day_is_refused():
+    data = copy.deepcopy(BASE)
+    data["radiotherapy"] = [{"lesions": ["lung1"], "dose": "8 Gy", "days": ["day 0", "day 2", "day 2"]}]
+    error = _refused(data)
+    assert error.key == "radiotherapy[0].days" and "strictly increasing" in error.problem
+    data["radiotherapy"][0]["days"] = ["day 0", "day 2", "day 4"]
+    assert parse_scenario(data).radiotherapy[0].days == (0.0, 2.0, 4.0)
+
+
+def test_radiotherapy_to_a_lesion_before_it_appears_is_refused():
+    data = copy.deepcopy(BASE)
+    data["patient"]["lesions"][1]["appears"] = "day 30"
+    data["radiotherapy"] = [{"lesions": ["liver1"], "dose": "8 Gy", "fractions": 3, "start": "day 28"}]
+    error = _refused(data)
+    assert error.key == "radiotherapy[0].lesions[0]" and "appears on day 30" in error.problem
+    data["radiotherapy"][0]["start"] = "day 30"
+    assert parse_scenario(data).radiotherapy[0].lesion_ids == ("liver1",)
+
+
+def _trial(**changes):
+    from abscopal.trial.design import parse_trial
+
+    doc = {"abscopal": 1, "species": "human", "tumour": "nsclc", "population": {"size": 4, "seed": 1},
+           "simulation": {"duration": "90 days"},
+           "arms": {"rt": {"radiotherapy": [{"lesions": ["largest"], "dose": "8 Gy", "fractions": 3}]}}}
+    doc.update(changes)
+    return parse_trial(doc)
+
+
+def test_a_population_lesion_count_beside_explicit_lesions_is_refused():
+    lesions = {"lesions": [{"id": "lung1", "site": "lung", "diameter": "25 mm"}]}
+    with pytest.raises(InputError) as info:
+        _trial(patient=lesions, population={"size": 4, "seed": 1, "lesions": {"count": [2, 4]}})
+    assert info.value.key == "population.lesions.count"
+    assert _trial(patient=lesions).arms[0][1].patient.lesions
+
+
+def test_a_lesion_selector_beyond_every_subject_is_refused():
+    arm = {"radiotherapy": [{"lesions": ["L9"], "dose": "8 Gy", "fractions": 3}]}
+    with pytest.raises(InputError) as info:
+        _trial(arms={"rt": arm}, population={"size": 4, "seed": 1, "lesions": {"count": [2, 4]}})
+    assert info.value.key == "arms.rt.radiotherapy[0].lesions[0]" and "at most 4" in info.value.problem
+    with pytest.raises(InputError):  # the population file's own maximum (5 for human tumours) when no count is given
+        _trial(arms={"rt": arm})
+    arm["radiotherapy"][0]["lesions"] = ["L4"]
+    assert _trial(arms={"rt": arm}, population={"size": 4, "seed": 1, "lesions": {"count": [2, 4]}}).arms
+
+
+def test_an_empty_arm_name_is_refused():
+    arm = {"radiotherapy": [{"lesions": ["largest"], "dose": "8 Gy", "fractions": 3}]}
+    for name in ("", "  "):
+        with pytest.raises(InputError) as info:
+            _trial(arms={name: arm})
+        assert info.value.key == "arms"

@@ -51,3 +51,6 @@ MAX_TMB_PER_MB = 1e4
 MAX_FIELD_SIZE_CM3 = 1e5
 # Beam-on time per fraction: minutes in practice; a day is beyond any delivery.
 MAX_BEAM_ON_TIME_MIN = 1440.0
+
+# parameters of the "limits" group that the reader checks a file against: they cannot be overridden by the file
+INPUT_LIMITS = ("max_lesion_diameter", "max_lesion_volume", "min_body_weight", "max_body_weight")

@@ -32,6 +32,7 @@ from .fields import (
 )
 from .limits import (
     BSA_RANGE_M2,
+    INPUT_LIMITS,
     MAX_BEAM_ON_TIME_MIN,
     MAX_DOSES_PER_REGIMEN,
     MAX_DRUG_REGIMENS,
@@ -82,7 +83,7 @@ def parse_scenario(data: Any, *, source: str = "<input>", text: str | None = Non
     check_keys(data, TOP_KEYS, "")
     if "abscopal" not in data:
         raise InputError("missing contract version", key="abscopal", expected="'abscopal: 1' at the top of the file")
-    if data["abscopal"] != 1 or isinstance(data["abscopal"], bool):
+    if type(data["abscopal"]) is not int or data["abscopal"] != 1:  # 1.0 and true are not the version 1
         raise InputError(f"unsupported contract version {data['abscopal']!r}", key="abscopal", expected="1")
     species = choice(data.get("species"), vocab.SPECIES, "species", "species") if "species" in data else _missing("species", "human or mouse")
     tumour = _tumour(data.get("tumour"), species) if "tumour" in data else _missing("tumour", "a tumour key such as nsclc or ct26")
@@ -169,6 +170,9 @@ def _overrides(raw: Any, species: str, tumour: str) -> tuple[tuple[str, str], ..
                 f"unknown parameter {name!r}", key=key, expected="a parameter of `abscopal parameters TUMOUR`",
                 suggestion=_near(name, declared),
             )
+        if name in INPUT_LIMITS:  # read when the file is checked, before any override could apply
+            raise InputError(f"{name!r} is an input limit of the file format, not a model parameter", key=key,
+                             expected="a model parameter of `abscopal parameters TUMOUR` (input limits cannot be overridden)")
         unit = declared[name].unit
         bound = bound_for(name, species)
         if unit in ("", "1"):
@@ -398,8 +402,9 @@ def _rt_days(raw: Mapping, key: str, fractions: int | None) -> tuple[float, ...]
             raise InputError(f"fractions is {fractions} but {len(days)} days are listed", key=f"{key}.fractions", expected="the number of listed days")
         if len(days) > MAX_FRACTIONS:
             raise InputError(f"{len(days)} fractions", key=f"{key}.days", expected=f"1 to {MAX_FRACTIONS} fractions per block")
-        if any(b < a for a, b in zip(days, days[1:], strict=False)):
-            raise InputError("days are not in order", key=f"{key}.days", expected="increasing event times")
+        if any(b <= a for a, b in zip(days, days[1:], strict=False)):
+            raise InputError("days are not in strictly increasing order", key=f"{key}.days",
+                             expected="increasing event times, each fraction on its own day (a repeated day is not two fractions)")
         return tuple(days)
     if fractions is None:
         raise InputError("required key 'fractions' is missing", key=f"{key}.fractions", expected=f"a whole number from 1 to {MAX_FRACTIONS}")
@@ -438,6 +443,11 @@ def _rt_block(raw: Any, key: str, patient: Patient, species: str, simulation: Si
         targets = tuple(as_list(raw["lesions"], f"{key}.lesions", "a list of lesion ids or selectors"))
         if patient.lesions:
             lesion_ids = resolve_targets(list(targets), patient.lesions, f"{key}.lesions")
+            for k, target in enumerate(targets):
+                lesion = next((les for les in patient.lesions if les.id == target), None)
+                if lesion is not None and lesion.appears_day is not None and days[0] < lesion.appears_day:
+                    raise InputError(f"lesion {target!r} appears on day {lesion.appears_day:g}, after the fraction on day {days[0]:g}",
+                                     key=f"{key}.lesions[{k}]", expected="fractions to a lesion on or after the day it appears")
         else:  # population without explicit lesions: only selectors make sense
             for k, target in enumerate(targets):
                 if target not in vocab.SELECTORS and not (isinstance(target, str) and target[:1] == "L" and target[1:].isdigit()):

@@ -30,6 +30,7 @@ from .. import vocabulary as vocab
 # The loader's numeric limits that these tables state (limits.py gives the reason for each); the tests check every
 # one at its edge against the loader.
 from .limits import (  # noqa: E402
+    INPUT_LIMITS,
     MAX_DURATION_DAYS,
     MAX_LESIONS,
     MAX_OUTPUTS,
@@ -194,6 +195,8 @@ def override_keys() -> tuple[Key, ...]:
 
     out = []
     for p in parameter_declarations().values():
+        if p.name in INPUT_LIMITS:  # checked before overrides apply, so not overridable (load.py)
+            continue
         what = f"{p.description} ({p.mechanism}; symbol {p.symbol})"
         b = BOUNDS[p.name]
         kind, unit = ("number", "") if p.unit in ("", "1") else ("quantity", p.unit)
@@ -225,7 +228,8 @@ def _lesion() -> Key:
                 required="one of `diameter` and `volume`", low=0.0, low_open=True,
                 limits=f"up to {lim['human']['volume_max']:g} mm^3 (human), {lim['mouse']['volume_max']:g} mm^3 (mouse)"),
             Key("appears", "day", "the lesion is absent until this day (a tumour implanted later, or a lesion first "
-                "seen later); its appearance counts as a new lesion", example="day 14", default_text="present at day 0"),
+                "seen later); its appearance counts as a new lesion; radiotherapy that names it starts on or after this day",
+                example="day 14", default_text="present at day 0"),
         ),
     )
 
@@ -298,7 +302,8 @@ def _radiotherapy() -> Key:
             Key("start", "day", "day of the first fraction", example="day 0", default="day 0"),
             Key("interval", "quantity", "time from one fraction to the next", unit="time", example="1 day",
                 default="1 day", low=0.0, low_open=True),
-            Key("days", "list", "the day of every fraction, in order (several a day as fractional days)",
+            Key("days", "list", "the day of every fraction, in strictly increasing order (several a day as fractional "
+                "days)",
                 example=["day 0", "day 2", "day 4"], item=Key("day", "day", "`day N` event times"), min_items=1,
                 max_items=MAX_FRACTIONS),
             Key("schedule", "choice", "`daily`: one fraction a day from `start`; `weekdays`: Monday to Friday, day 0 "
@@ -407,7 +412,8 @@ def _population() -> Key:
             Key("lesions", "mapping", "how many lesions each subject gets, and where (when `patient.lesions` is not "
                 "given)", section="population.lesions",
                 keys=(
-                    Key("count", "any_of", "lesions per subject, uniform from min to max", example=[2, 5],
+                    Key("count", "any_of", "lesions per subject, uniform from min to max (not with `patient.lesions`; "
+                        "selectors L<n> up to the max)", example=[2, 5],
                         default_text="the tumour type's default (1 to 5)",
                         options=(Key("count", "integer", f"a whole number from 1 to {MAX_POPULATION_LESIONS}", low=1,
                                      high=MAX_POPULATION_LESIONS),

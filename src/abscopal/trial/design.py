@@ -105,7 +105,8 @@ def parse_trial(data: Any, *, text: str = "", source: str = "<input>", size: int
     base.setdefault("population", {})
     arms = []
     for name, arm in arms_raw.items():
-        as_str(name, "arms")
+        if not as_str(name, "arms", "an arm name (text)").strip():
+            raise InputError("an arm has an empty name", key="arms", expected="a name for every arm, such as rt or rt_pd1")
         arm = as_mapping(arm if arm is not None else {}, f"arms.{name}")
         check_keys(arm, ARM_KEYS, f"arms.{name}")
         doc = copy.deepcopy(base)
@@ -126,9 +127,35 @@ def parse_trial(data: Any, *, text: str = "", source: str = "<input>", size: int
         arms.append((str(name), scenario))
     species = arms[0][1].species
     population = parse_population(data.get("population"), species, size=size, seed=seed)
+    _check_lesions(arms, population)
     endpoints = _endpoints(data.get("endpoints"), species, arms[0][1].simulation.duration_days)
     return TrialDesign(name=arms[0][1].name, species=species, arms=tuple(arms), population=population,
                        endpoints=endpoints, source=source, sha256=arms[0][1].sha256)
+
+
+def _check_lesions(arms, population: PopulationSpec) -> None:
+    """Lesion keys that would otherwise be ignored without a word: a population lesion count beside explicit
+    lesions, and lesion selectors L<n> beyond the largest lesion count of the population."""
+    from ..population import population_values
+
+    for name, scenario in arms:
+        prefix = "" if name == "cohort" else f"arms.{name}."
+        if scenario.patient.lesions:
+            if population.lesion_count is not None:
+                raise InputError("population.lesions.count is given together with patient.lesions, whose lesions every "
+                                 "subject has", key="population.lesions.count",
+                                 expected="either patient.lesions or population.lesions.count, not both")
+            continue
+        if population.lesion_count is not None:
+            most = population.lesion_count[1]
+        else:
+            most = int(population_values(scenario.species).get("lesion_count_max", 0))
+        for k, block in enumerate(scenario.radiotherapy):
+            for j, target in enumerate(block.targets):
+                if isinstance(target, str) and target[:1] == "L" and target[1:].isdigit() and most and int(target[1:]) > most:
+                    raise InputError(f"{target!r} selects lesion {target[1:]}, but subjects have at most {most} lesions",
+                                     key=f"{prefix}radiotherapy[{k}].lesions[{j}]",
+                                     expected=f"L1 to L{most} (or raise population.lesions.count)")
 
 
 def cohort_design(data: Any, *, text: str = "", source: str = "<input>", size: int | None = None, seed: int | None = None) -> TrialDesign:
@@ -137,6 +164,7 @@ def cohort_design(data: Any, *, text: str = "", source: str = "<input>", size: i
     if scenario.population is None and size is None:
         raise InputError("no population block", key="population", expected="population: {size: N, seed: S} (or --size)")
     population = parse_population(scenario.population, scenario.species, size=size, seed=seed)
+    _check_lesions((("cohort", scenario),), population)
     endpoints = _endpoints(None, scenario.species, scenario.simulation.duration_days)
     return TrialDesign(name=scenario.name, species=scenario.species, arms=(("cohort", scenario),), population=population,
                        endpoints=endpoints, source=source, sha256=scenario.sha256)
