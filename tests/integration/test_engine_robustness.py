@@ -120,3 +120,20 @@ def test_a_failed_mouse_in_a_trial_leaves_the_group_curves_to_the_others(monkeyp
         curve = arm["lesions"]["primary"]["mean_volume_mm3"]
         assert all(v is not None and np.isfinite(v) for v in curve)  # the mean of the three mice that ran
     assert result["power"]["power"] is not None
+
+
+def test_the_streamed_group_curves_leave_a_failed_mouse_out_as_the_exact_ones_do(monkeypatch):
+    """Large cohorts reduce lesion series per chunk (trial/store.py); a failed subject must not enter that mean."""
+    from abscopal.trial import run as run_module
+    from abscopal.trial.analysis import trial_summary
+    from abscopal.trial.design import parse_trial
+
+    doc = mouse_base(population={"size": 4, "seed": 3},
+                     arms={"rt": {"radiotherapy": [{"lesions": ["primary"], "dose": "8 Gy", "fractions": 3}]}})
+    _poison_subject(monkeypatch, 1)
+    exact = trial_summary(run_module.run_trial(parse_trial(doc), workers=1))["arms"][0]["lesions"]["primary"]
+    monkeypatch.setattr(run_module, "EXACT_SERIES_MAX", 2)  # 4 mice now take the streamed path
+    streamed = trial_summary(run_module.run_trial(parse_trial(doc), workers=1))["arms"][0]["lesions"]["primary"]
+    assert "median_method" in streamed and "median_method" not in exact
+    assert streamed["n_at_risk"][0] == exact["n_at_risk"][0] == 3
+    np.testing.assert_allclose(streamed["mean_volume_mm3"], exact["mean_volume_mm3"], rtol=1e-9, atol=1e-6)

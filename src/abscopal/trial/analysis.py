@@ -77,8 +77,9 @@ def _lesion_curves(run: TrialRun, arm: str) -> dict:
     records = run.records[arm]
     out = {}
     for lid, acc in run.curves.get(arm, {}).items():  # streamed (large cohorts): see abscopal.trial.store
-        out[lid] = {"time_days": [float(x) for x in t], "mean_volume_mm3": [float(x) for x in acc.mean()],
-                    "median_volume_mm3": [float(x) for x in acc.median()], "n_at_risk": [int(x) for x in acc.at_risk],
+        none = [None] * len(t) if acc.n == 0 else None  # every subject's solve failed (run.py streams only ok ones)
+        out[lid] = {"time_days": [float(x) for x in t], "mean_volume_mm3": none or [float(x) for x in acc.mean()],
+                    "median_volume_mm3": none or [float(x) for x in acc.median()], "n_at_risk": [int(x) for x in acc.at_risk],
                     "controlled_fraction": _controlled_fraction(records, lid),
                     "median_method": f"log-histogram, relative error <= {100 * MEDIAN_RELATIVE_ERROR:.2f}%"}
     series = run.lesion_series.get(arm, {})
