@@ -14,6 +14,11 @@ import time
 from pathlib import Path
 
 
+def record_order(rec: dict) -> tuple:
+    """A record's place in :meth:`PointCache.records`: its parameter values by name, then its seed index."""
+    return tuple(float(v) for _, v in sorted(rec["params"].items())), int(rec["seed"])
+
+
 def point_key(params: dict[str, float], species: str, seed: int, fingerprint: str, digest: str = "") -> str:
     blob = json.dumps({"params": {k: f"{float(v):.12g}" for k, v in sorted(params.items())}, "species": species,
                        "seed": int(seed), "fingerprint": fingerprint, "digest": digest}, sort_keys=True)
@@ -60,9 +65,16 @@ class PointCache:
                 yield rec
 
     def records(self) -> list[dict]:
-        """Every stored point of this species, model and simulator (other fingerprints are stale)."""
+        """Every stored point of this species, model and simulator (other fingerprints are stale), ordered by
+        parameter values and seed.
+
+        Not in file order: a file's name hashes the model fingerprint, so a change of fingerprint that changes no
+        simulated value would reorder the points, and the Gaussian-process fits depend on the order of their
+        training points in the sixth digit (enough to move a wave's region by single candidate points and so the
+        next wave's design). Ordered by value, an unchanged model gives the same fits and the same ensemble."""
         current = (self.fingerprint, self.digest)
-        return [rec for rec in self.stored() if (rec.get("fingerprint"), rec.get("digest")) == current]
+        found = [rec for rec in self.stored() if (rec.get("fingerprint"), rec.get("digest")) == current]
+        return sorted(found, key=record_order)
 
     def stale(self) -> dict[tuple[str, str], list[dict]]:
         """Stored points of this species made under another model fingerprint or simulator digest, grouped by
