@@ -417,3 +417,13 @@ def test_an_empty_arm_name_is_refused():
         with pytest.raises(InputError) as info:
             _trial(arms={name: arm})
         assert info.value.key == "arms"
+
+
+def test_a_cohort_names_the_selector_beyond_every_subject_without_an_arm():
+    from abscopal.trial.design import cohort_design
+
+    doc = {"abscopal": 1, "species": "human", "tumour": "nsclc", "population": {"size": 4, "seed": 1},
+           "simulation": {"duration": "90 days"}, "radiotherapy": [{"lesions": ["L6"], "dose": "8 Gy", "fractions": 3}]}
+    with pytest.raises(InputError) as info:
+        cohort_design(doc)
+    assert info.value.key == "radiotherapy[0].lesions[0]"

@@ -127,19 +127,19 @@ def parse_trial(data: Any, *, text: str = "", source: str = "<input>", size: int
         arms.append((str(name), scenario))
     species = arms[0][1].species
     population = parse_population(data.get("population"), species, size=size, seed=seed)
-    _check_lesions(arms, population)
+    _check_lesions(arms, population, in_trial=True)
     endpoints = _endpoints(data.get("endpoints"), species, arms[0][1].simulation.duration_days)
     return TrialDesign(name=arms[0][1].name, species=species, arms=tuple(arms), population=population,
                        endpoints=endpoints, source=source, sha256=arms[0][1].sha256)
 
 
-def _check_lesions(arms, population: PopulationSpec) -> None:
+def _check_lesions(arms, population: PopulationSpec, *, in_trial: bool) -> None:
     """Lesion keys that would otherwise be ignored without a word: a population lesion count beside explicit
     lesions, and lesion selectors L<n> beyond the largest lesion count of the population."""
     from ..population import population_values
 
     for name, scenario in arms:
-        prefix = "" if name == "cohort" else f"arms.{name}."
+        prefix = f"arms.{name}." if in_trial else ""
         if scenario.patient.lesions:
             if population.lesion_count is not None:
                 raise InputError("population.lesions.count is given together with patient.lesions, whose lesions every "
@@ -164,7 +164,7 @@ def cohort_design(data: Any, *, text: str = "", source: str = "<input>", size: i
     if scenario.population is None and size is None:
         raise InputError("no population block", key="population", expected="population: {size: N, seed: S} (or --size)")
     population = parse_population(scenario.population, scenario.species, size=size, seed=seed)
-    _check_lesions((("cohort", scenario),), population)
+    _check_lesions((("cohort", scenario),), population, in_trial=False)
     endpoints = _endpoints(None, scenario.species, scenario.simulation.duration_days)
     return TrialDesign(name=scenario.name, species=scenario.species, arms=(("cohort", scenario),), population=population,
                        endpoints=endpoints, source=source, sha256=scenario.sha256)
