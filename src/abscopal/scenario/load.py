@@ -352,6 +352,11 @@ def _lesion(raw: Any, key: str, species: str, shared) -> Lesion:
     return Lesion(id=lesion_id, site=site, diameter_mm=diameter, volume_mm3=volume, appears_day=appears)
 
 
+def drawn_lesion_number(target: Any) -> int | None:
+    """n for the selector L<n> of a lesion drawn in a cohort (L1 is the largest), else None."""
+    return int(target[1:]) if isinstance(target, str) and target[:1] == "L" and target[1:].isdigit() else None
+
+
 def resolve_targets(targets: list[str], lesions: tuple[Lesion, ...], key: str) -> tuple[str, ...]:
     """Turn ids and selectors into lesion ids (ranking by baseline diameter, ties in listed order)."""
     ids = [lesion.id for lesion in lesions]
@@ -450,7 +455,7 @@ def _rt_block(raw: Any, key: str, patient: Patient, species: str, simulation: Si
                                      key=f"{key}.lesions[{k}]", expected="fractions to a lesion on or after the day it appears")
         else:  # population without explicit lesions: only selectors make sense
             for k, target in enumerate(targets):
-                if target not in vocab.SELECTORS and not (isinstance(target, str) and target[:1] == "L" and target[1:].isdigit()):
+                if target not in vocab.SELECTORS and drawn_lesion_number(target) is None:
                     raise InputError(f"unknown lesion id {target!r}", key=f"{key}.lesions[{k}]", expected="a selector (largest, smallest, all, all_but_largest) or L1, L2, ...")
         if not targets:
             raise InputError("the selection is empty", key=f"{key}.lesions", expected="at least one lesion id or selector")

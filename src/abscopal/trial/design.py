@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..population import PopulationSpec, parse_population
 from ..scenario.fields import as_bool, as_mapping, as_str, check_keys, choice, positive_quantity
 from ..scenario.limits import MIN_ASSESSMENT_INTERVAL_DAYS
-from ..scenario.load import TOP_KEYS, parse_scenario, read_document
+from ..scenario.load import TOP_KEYS, drawn_lesion_number, parse_scenario, read_document
 from ..scenario.model import Scenario
 from ..units import parse_day
 
@@ -152,7 +152,8 @@ def _check_lesions(arms, population: PopulationSpec, *, in_trial: bool) -> None:
             most = int(population_values(scenario.species).get("lesion_count_max", 0))
         for k, block in enumerate(scenario.radiotherapy):
             for j, target in enumerate(block.targets):
-                if isinstance(target, str) and target[:1] == "L" and target[1:].isdigit() and most and int(target[1:]) > most:
+                number = drawn_lesion_number(target)
+                if number is not None and most and number > most:
                     raise InputError(f"{target!r} selects lesion {target[1:]}, but subjects have at most {most} lesions",
                                      key=f"{prefix}radiotherapy[{k}].lesions[{j}]",
                                      expected=f"L1 to L{most} (or raise population.lesions.count)")
