@@ -107,7 +107,9 @@ def main(argv=None) -> int:
     parser.add_argument("--levels", type=int, default=4, help="--screen: Morris grid levels")
     parser.add_argument("--threshold", type=float, default=0.02, help="--screen: mu* below this for every check = not identified")
     parser.add_argument("--size", type=int, default=100, help="--ensemble: number of parameter sets")
-    parser.add_argument("--out", help="--ensemble: output file (default src/abscopal/parameters/posterior/<species>.json)")
+    parser.add_argument("--out", help="--ensemble, --all: output file (default src/abscopal/parameters/posterior/<species>.json, "
+                        "the shipped ensemble, for the default --workdir and --space; <workdir>/posterior/<species>.json "
+                        "for any other, so that a trial match never overwrites what ships)")
     parser.add_argument("--ids", help="comma-separated subset of the calibration targets (plumbing checks)")
     parser.add_argument("--adopt-checks", type=int, default=3, help="--adopt: points re-run per earlier model")
     parser.add_argument("--toy", action="store_true", help="the analytic toy simulator instead of the model (a demo)")
@@ -168,14 +170,14 @@ def main(argv=None) -> int:
                 summary = hm.run_wave(k, n, args.budget)
                 print(json.dumps({key: summary[key] for key in ("wave", "points", "region_before", "region_after",
                                                                 "simulated_nonimplausible")}), flush=True)
-            out = Path(args.out or HERE.parent / "src/abscopal/parameters/posterior" / f"{species}.json")
+            out = _ensemble_out(args, species, workdir)
             source = "calibration/history_match.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
             doc, summary = ensemble_module.write_ensemble(hm, args.size, out, source)
             for warning in summary["warnings"]:
                 print(f"warning: {warning}", file=sys.stderr)
             print(f"wrote {out} ({len(doc['sets'])} sets) and its summary (.summary.json, .summary.md)")
         else:
-            out = Path(args.out or HERE.parent / "src/abscopal/parameters/posterior" / f"{species}.json")
+            out = _ensemble_out(args, species, workdir)
             waves = hm.completed_waves()
             source = "; ".join([f"calibration/history_match.py --species {args.species} --wave {k}" for k in waves]
                                + ["calibration/history_match.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))])
@@ -190,6 +192,18 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _ensemble_out(args, species: str, workdir: Path) -> Path:
+    """Where the ensemble goes: --out, else the shipped file only for the shipped match (default work folder and
+    space); a match with its own work folder or space (a candidate's) writes inside its work folder."""
+    if args.out:
+        return Path(args.out)
+    shipped = (workdir.resolve() == (HERE / "runs" / species).resolve()
+               and (args.space is None or Path(args.space).resolve() == (HERE / f"space_{species}.toml").resolve()))
+    if shipped:
+        return HERE.parent / "src/abscopal/parameters/posterior" / f"{species}.json"
+    return workdir / "posterior" / f"{species}.json"
 
 
 if __name__ == "__main__":

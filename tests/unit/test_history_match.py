@@ -322,3 +322,24 @@ def test_an_unchanged_model_under_a_new_fingerprint_trains_its_emulators_on_the_
     assert listed[0] == listed[1] and len(listed[0]) == len(points)
     files = [sorted(p.name for p in (tmp_path / name).glob("*.json")) for name in ("toy_1", "toy_2")]
     assert files[0] != files[1]  # the hashed names differ (the test would be empty if they did not)
+
+
+def test_a_match_with_its_own_work_folder_never_writes_the_shipped_ensemble(tmp_path):
+    """A candidate's match (its own --workdir or --space) once wrote its ensemble over the shipped
+    parameters/posterior/mouse.json because --out defaulted to it; now only the shipped match does."""
+    import argparse
+
+    import history_match
+
+    here = Path(history_match.__file__).resolve().parent
+    shipped = here.parent / "src/abscopal/parameters/posterior/mouse.json"
+
+    def out(workdir, space=None, given=None):
+        args = argparse.Namespace(out=given, space=space)
+        return history_match._ensemble_out(args, "mouse", Path(workdir))
+
+    assert out(here / "runs" / "mouse") == shipped
+    assert out(here / "runs" / "mouse", space=str(here / "space_mouse.toml")) == shipped
+    assert out(tmp_path / "mouse_x") == tmp_path / "mouse_x" / "posterior" / "mouse.json"
+    assert out(here / "runs" / "mouse", space=str(tmp_path / "space.toml")) == here / "runs" / "mouse" / "posterior" / "mouse.json"
+    assert out(tmp_path, given=str(tmp_path / "e.json")) == tmp_path / "e.json"
