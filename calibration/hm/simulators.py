@@ -47,7 +47,7 @@ class ModelSimulator:
     def fingerprint(self) -> str:
         from abscopal.validation.cache import model_fingerprint
 
-        return model_fingerprint()
+        return model_fingerprint(self.species)  # the species' own files: the other species' values cannot move these runs
 
     def digest(self) -> str:
         import dataclasses

@@ -185,7 +185,7 @@ def _model_status(ensemble) -> str:
     from .inference.posterior import model_status
     from .validation.cache import model_fingerprint
 
-    return model_status(ensemble, model_fingerprint())
+    return model_status(ensemble, model_fingerprint(ensemble.species))
 
 
 def _draw_progress(k: int, n: int) -> None:
@@ -625,7 +625,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "+1000, +2000, ...); a check passes when it holds on at least 80%% of them")
     p.add_argument("--workers", type=int, help="worker processes (default: up to 2 cores); results do not depend on it")
     p.add_argument("--cache", metavar="DIR", help="keep every finished evaluation in DIR and reuse it on a later run "
-                   "of the same model and target (resumable multi-seed runs)")
+                   "of the same model and target (resumable multi-seed runs; a target is keyed by its own species' "
+                   "files, so a change of mouse values reuses every clinical evaluation and the reverse)")
     p.add_argument("--part", choices=("all", "calibration", "heldout", "open"), default="all",
                    help="only one part of the pre-registered split, or 'open': the calibration part and the held-out "
                    "targets already fitted before the split (docs/validation.md, Protocol)")

@@ -25,7 +25,7 @@ import numpy as np
 from . import vocabulary as vocab
 from .errors import InputError
 from .parameters import load_parameter_set, tumour_keys, tumour_meta
-from .parameters.store import _read, parse_entries
+from .parameters.store import _read, parse_entries, species_data
 from .scenario.fields import as_int, as_list, as_mapping, check_keys, choice
 from .scenario.limits import MAX_SEED, MAX_SUBJECTS, MAX_WEIGHT
 from .scenario.load import select_targets
@@ -60,6 +60,7 @@ class PopulationSpec:
     prior_pd1: str = "naive"
 
 
+@species_data
 @cache
 def population_values(species: str) -> Mapping[str, float]:
     """The population file's values in canonical units (cached; read-only)."""
@@ -118,6 +119,7 @@ def parse_population(raw: Mapping | None, species: str, *, size: int | None = No
     return PopulationSpec(size=n, seed=s, lesion_count=count, lesion_sites=sites, tumour_mix=mix, prior_pd1=prior)
 
 
+@species_data
 @cache
 def p53_prevalence(species: str) -> Mapping[str, float]:
     """Fraction of TP53-mutant patients per tumour type (``[p53_mutant_fraction]`` of the population file; read-only)."""
@@ -125,6 +127,7 @@ def p53_prevalence(species: str) -> Mapping[str, float]:
     return MappingProxyType({name: entry.value for name, entry in parse_entries(table, f"populations/{species}.toml").items()})
 
 
+@species_data
 @cache
 def pdl1_concentration(species: str) -> Mapping[str, float]:
     """Per-tumour concentration of the TPS beta distribution (``[pdl1_beta_concentration]`` of the population file,
@@ -179,6 +182,7 @@ _VARIED_UNITS = {"priming_rate": "1/day", "doubling_time": "day", "alpha": "1/Gy
                  "stroma_remodel_rate": "1/day"}
 
 
+@species_data
 @cache
 def _tumour_constants(species: str, tumour: str) -> _TumourConstants:
     pop = population_values(species)

@@ -258,7 +258,7 @@ def test_the_mouse_posterior_ensemble_gives_credible_intervals():
 
     shipped = load_ensemble("mouse", 2)  # whether the shipped ensemble was calibrated on this model, passed through
     assert data["uncertainty"]["model"] == shipped.model
-    assert data["uncertainty"]["model_status"] == model_status(shipped, model_fingerprint())
+    assert data["uncertainty"]["model_status"] == model_status(shipped, model_fingerprint("mouse"))
     assert data["budget"]["per_regimen"] == 6
     for r in data["regimens"]:
         assert "credible" in r["objective"]["interval"] and r["score"] == r["objective"]["ci_low"]

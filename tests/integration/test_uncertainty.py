@@ -237,7 +237,7 @@ def test_a_run_says_whether_the_ensemble_was_calibrated_on_the_running_model(tmp
     assert data["uncertainty"]["model"] is None and data["uncertainty"]["model_status"] == "not recorded"
     assert "does not record the model" in stderr
     doc = json.loads((FIXTURES / "human.json").read_text())
-    for model, status in ((model_fingerprint(), "current"), ("0" * 64, "changed")):
+    for model, status in ((model_fingerprint("human"), "current"), (model_fingerprint(), "changed"), ("0" * 64, "changed")):
         (tmp_path / "human.json").write_text(json.dumps({**doc, "model": model}))
         run, err = _json("simulate", SIMULATE, "--uncertainty", "2", posterior=tmp_path)
         assert run["uncertainty"]["model"] == model and run["uncertainty"]["model_status"] == status

@@ -30,3 +30,52 @@ def test_fingerprint_covers_every_counted_file_of_the_installed_package():
     assert any(p.name == "equations.py" for p in counted)
     assert not any("fitting" in p.relative_to(root).parts for p in counted)
     assert len(model_fingerprint()) == 64
+
+
+def test_each_species_fingerprint_leaves_out_only_the_other_species_parameter_files():
+    from abscopal.validation.cache import data_species
+
+    assert data_species(Path("parameters/shared/mouse.toml")) == "mouse"
+    assert data_species(Path("parameters/populations/human.toml")) == "human"
+    assert data_species(Path("parameters/tumours/mouse/ct26.toml")) == "mouse"
+    for shared in ("parameters/shared/sites.toml", "agents/agents.toml", "parameters/models/kosinsky2018.toml",
+                   "model/equations.py", "population.py"):
+        assert data_species(Path(shared)) is None, shared
+        assert counts_for_model(Path(shared), "mouse") and counts_for_model(Path(shared), "human"), shared
+    assert counts_for_model(Path("parameters/shared/mouse.toml"), "mouse")
+    assert not counts_for_model(Path("parameters/shared/mouse.toml"), "human")
+    assert not counts_for_model(Path("parameters/tumours/human/nsclc.toml"), "mouse")
+    assert counts_for_model(Path("parameters/tumours/human/nsclc.toml"))  # the whole model's fingerprint keeps both
+    assert len({model_fingerprint(), model_fingerprint("mouse"), model_fingerprint("human")}) == 3
+
+
+def test_a_target_is_keyed_by_its_own_species_and_a_probe_target_by_the_whole_model():
+    from abscopal.validation.cache import target_species
+    from abscopal.validation.suite import load_targets
+
+    targets = load_targets()
+    assert target_species(targets["dovedi2017_fractionated_rt_pd1_abscopal"]) == "mouse"
+    assert target_species(targets["theelen2019_pembro_rt_nsclc_pembrort"]) == "human"
+    assert target_species(targets["jin_edic_formula"]) is None
+
+
+def test_a_simulation_keyed_to_one_species_cannot_read_the_other_species_values():
+    """The species fingerprint is safe only if a mouse simulation never reads human files (and the reverse):
+    inside species_scope the loaders refuse the other species, also when the data are already cached."""
+    import pytest
+
+    from abscopal import population
+    from abscopal.parameters import store
+
+    store.load_shared("mouse")  # cached before the scope opens: the check runs on cache hits too
+    population.population_values("mouse")
+    with store.species_scope("human"):
+        assert store.load_shared("human")
+        with pytest.raises(store.SpeciesScopeError, match="mouse"):
+            store.load_shared("mouse")
+        with pytest.raises(store.SpeciesScopeError):
+            store.load_parameter_set("mouse", "ct26")
+        with pytest.raises(store.SpeciesScopeError):
+            population.population_values("mouse")
+    assert store.load_shared("mouse")  # the scope is closed again
+    assert hasattr(store.load_shared, "cache_clear")  # inference.patch clears the caches through the wrapper

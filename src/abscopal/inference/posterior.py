@@ -11,8 +11,9 @@
 Names as in :mod:`abscopal.inference.patch`; every set gives every listed parameter, in the file's unit of
 that parameter. ``abscopal ... --uncertainty N`` uses the first N sets in file order.
 
-``model`` is the fingerprint of the package (``abscopal.validation.cache.model_fingerprint``: every file that can
-change a simulated value) when the calibration ran. :func:`model_status` compares it with the running package,
+``model`` is the fingerprint of the package for the ensemble's species (``abscopal.validation.cache.model_fingerprint(species)``:
+every file that can change a simulated value of that species; the other species' parameter files are left out) when
+the calibration ran. :func:`model_status` compares it with the running package,
 so that a run with an ensemble calibrated on another version of the model says so instead of presenting its
 intervals as the current model's.
 """

@@ -53,7 +53,7 @@ class Evaluator:
             from ..validation.cache import model_fingerprint
 
             self.ensemble = load_ensemble(problem.species, problem.draws)
-            self.model_status = model_status(self.ensemble, model_fingerprint())
+            self.model_status = model_status(self.ensemble, model_fingerprint(self.ensemble.species))
             note = model_note(self.ensemble, self.model_status)
             if note:
                 print(note, file=sys.stderr, flush=True)

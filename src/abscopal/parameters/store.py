@@ -6,6 +6,8 @@ species file with one tumour file (tumour values override shared ones of the sam
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import math
 import tomllib
@@ -54,6 +56,43 @@ def _root():
     return resources.files("abscopal.parameters")
 
 
+# The species whose simulation is running under a species-keyed cache (validation.cache keys a target with a design
+# by the fingerprint of its own species' files only): reading the other species' files then would let a stale
+# cached result survive a change of those files, so it is refused.
+_SCOPE: list[str | None] = [None]
+
+
+class SpeciesScopeError(RuntimeError):
+    """A simulation keyed to one species read the other species' parameters (a bug, never bad input)."""
+
+
+@contextlib.contextmanager
+def species_scope(species: str | None):
+    """While open, loaders of species data refuse any species but ``species`` (None: no restriction)."""
+    previous = _SCOPE[0]
+    _SCOPE[0] = species
+    try:
+        yield
+    finally:
+        _SCOPE[0] = previous
+
+
+def species_data(function):
+    """Outermost decorator of a cached loader whose first argument is a species: refuses another species than the
+    open species_scope's (checked on every call, cache hits included); cache_clear is passed through."""
+    @functools.wraps(function)
+    def wrapper(species, *args, **kwargs):
+        scope = _SCOPE[0]
+        if scope is not None and species != scope:
+            raise SpeciesScopeError(f"a {scope} simulation read {species} parameters ({function.__name__}); its cache "
+                                    f"key (validation.cache.model_fingerprint('{scope}')) does not cover them")
+        return function(species, *args, **kwargs)
+
+    wrapper.cache_clear = function.cache_clear
+    wrapper.cache_info = function.cache_info
+    return wrapper
+
+
 def _read(path: str) -> dict[str, Any]:
     try:
         return tomllib.loads(_root().joinpath(path).read_text())
@@ -83,6 +122,7 @@ def parse_entries(table: dict[str, Any], file: str) -> dict[str, Entry]:
     return entries
 
 
+@species_data
 @cache
 def load_shared(species: str) -> dict[str, Entry]:
     """Shared values of a species (immune system, lymphocytes, physiology)."""
@@ -105,6 +145,7 @@ def tumour_keys(species: str) -> tuple[str, ...]:
         return ()
 
 
+@species_data
 @cache
 def _tumour_file(species: str, key: str) -> dict[str, Any]:
     return _read(f"tumours/{species}/{key}.toml")
@@ -139,6 +180,7 @@ class ParameterSet:
         return f"{self.species}/{self.tumour}"
 
 
+@species_data
 @cache
 def load_parameter_set(species: str, tumour: str) -> ParameterSet:
     entries = dict(load_shared(species))

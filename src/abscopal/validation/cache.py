@@ -1,7 +1,8 @@
 """On-disk cache of validation evaluations, so that a long multi-seed run never loses finished work.
 
 One JSON file per (target, seed, immune-null) job, named by a hash of the model (every source and parameter
-file of the package that can change a simulated value: counts_for_model), the target's own content, the seed index and the control.
+file of the package that can change a simulated value: counts_for_model; for a target with a design, those of its
+species only), the target's own content, the seed index and the control.
 Changing the model or the target changes the key, so stale results are never reused. Writes are atomic.
 """
 
@@ -22,26 +23,56 @@ TOOLS = frozenset(("fitting", "optimisation"))
 SUFFIXES = (".py", ".toml", ".txt", ".yaml", ".tsv")
 
 
-def counts_for_model(relative: Path) -> bool:
-    """Whether a file of the package (path relative to the package root) enters the model fingerprint."""
+SPECIES = ("human", "mouse")
+
+
+def data_species(relative: Path) -> str | None:
+    """The species whose simulations alone read this parameter file (``parameters/shared/<species>.toml``,
+    ``parameters/populations/<species>.toml``, ``parameters/tumours/<species>/``), or None for code and for data
+    that both species read (sites, drugs, published reference models)."""
+    parts = relative.parts
+    if len(parts) == 3 and parts[0] == "parameters" and parts[1] in ("shared", "populations") and relative.stem in SPECIES:
+        return relative.stem
+    if len(parts) >= 3 and parts[0] == "parameters" and parts[1] == "tumours" and parts[2] in SPECIES:
+        return parts[2]
+    return None
+
+
+def counts_for_model(relative: Path, species: str | None = None) -> bool:
+    """Whether a file of the package (path relative to the package root) enters the model fingerprint; with
+    ``species``, the fingerprint of that species' simulations, which leaves out the other species' parameter files."""
     parts = relative.parts
     return (relative.suffix in SUFFIXES and relative.name not in PRESENTATION and "targets" not in parts
-            and not (parts and parts[0] in TOOLS))
+            and not (parts and parts[0] in TOOLS) and (species is None or data_species(relative) in (None, species)))
 
 
 @cache
-def model_fingerprint() -> str:
+def model_fingerprint(species: str | None = None) -> str:
     """Hash of the package's code and data that can change a simulated value (validation target files, which
     enter each key on their own, presentation modules - figures, reports, the command line - and the fit and
-    optimise tools excepted: counts_for_model)."""
+    optimise tools excepted: counts_for_model).
+
+    With ``species`` ("mouse" or "human"), the fingerprint of that species' simulations: the other species'
+    parameter files are left out, so a change of mouse values keeps every cached human evaluation (and the human
+    ones the mouse evaluations and the mouse ensemble). A simulation reads only its own species' files
+    (parameters.store.species_scope enforces it while a keyed evaluation runs)."""
+    if species is not None and species not in SPECIES:
+        raise ValueError(f"species {species!r}: expected one of {SPECIES}")
     root = Path(str(resources.files("abscopal")))
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
-        if path.is_file() and counts_for_model(relative):
+        if path.is_file() and counts_for_model(relative, species):
             digest.update(str(relative).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def target_species(target) -> str | None:
+    """The species a target's simulations belong to (its design's), or None for a target without a design (its
+    probes may read either species: keyed by the whole model)."""
+    species = (target.design or {}).get("species") if isinstance(target.design, dict) else None
+    return species if species in SPECIES else None
 
 
 class EvaluationCache:
@@ -50,7 +81,7 @@ class EvaluationCache:
 
     def _path(self, target, seed: int, null: bool) -> Path:
         content = json.dumps(dataclasses.asdict(target), sort_keys=True, default=str)
-        key = hashlib.sha256(f"{model_fingerprint()}|{content}|{seed}|{null}".encode()).hexdigest()
+        key = hashlib.sha256(f"{model_fingerprint(target_species(target))}|{content}|{seed}|{null}".encode()).hexdigest()
         return self.folder / target.id / f"{key[:24]}.json"
 
     def get(self, target, seed: int, null: bool):

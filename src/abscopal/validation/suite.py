@@ -139,6 +139,14 @@ def design_document(target: Target, seed: int = 0, immune_null: bool = False) ->
 
 def evaluate_target(target: Target, seed: int = 0, immune_null: bool = False, keep: bool = False) -> Evaluation:
     """Every observable of a target at one seed (``keep`` keeps the run and its summary, for figures)."""
+    from ..parameters.store import species_scope
+    from .cache import target_species
+
+    with species_scope(target_species(target)):  # its cache key covers only its own species' files
+        return _evaluate_target(target, seed, immune_null, keep)
+
+
+def _evaluate_target(target: Target, seed: int, immune_null: bool, keep: bool) -> Evaluation:
     start = time.perf_counter()
     run = summary = None
     if target.design is not None:
