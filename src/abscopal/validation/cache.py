@@ -16,14 +16,13 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from ..vocabulary import SPECIES
+
 PRESENTATION = frozenset(("cli.py", "plots.py", "report.py", "docs.py", "sbml.py", "__main__.py", "jsonout.py"))  # cannot change a value
 # Tools built on top of the model (`abscopal fit`, `abscopal optimise`): simulate, cohort, trial and validate never
 # import them, so editing them must not throw away hours of cached calibration and validation runs.
 TOOLS = frozenset(("fitting", "optimisation"))
 SUFFIXES = (".py", ".toml", ".txt", ".yaml", ".tsv")
-
-
-SPECIES = ("human", "mouse")
 
 
 def data_species(relative: Path) -> str | None:
@@ -71,7 +70,7 @@ def model_fingerprint(species: str | None = None) -> str:
 def target_species(target) -> str | None:
     """The species a target's simulations belong to (its design's), or None for a target without a design (its
     probes may read either species: keyed by the whole model)."""
-    species = (target.design or {}).get("species") if isinstance(target.design, dict) else None
+    species = target.design.get("species") if isinstance(target.design, dict) else None
     return species if species in SPECIES else None
 
 
