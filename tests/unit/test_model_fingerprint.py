@@ -13,7 +13,7 @@ from abscopal.validation.cache import counts_for_model, model_fingerprint
 def test_model_files_count():
     for name in ("model/equations.py", "model/_generated.py", "engine/kernel.py", "parameters/shared/human.toml",
                  "parameters/tumours/human/nsclc.toml", "population.py", "response.py", "validation/probes_cross_f.py",
-                 "trial/endpoints.py", "agents/agents.toml"):
+                 "trial/endpoints.py", "agents/human.toml", "agents/mouse.toml"):
         assert counts_for_model(Path(name)), name
 
 
@@ -38,13 +38,15 @@ def test_each_species_fingerprint_leaves_out_only_the_other_species_parameter_fi
     assert data_species(Path("parameters/shared/mouse.toml")) == "mouse"
     assert data_species(Path("parameters/populations/human.toml")) == "human"
     assert data_species(Path("parameters/tumours/mouse/ct26.toml")) == "mouse"
-    for shared in ("parameters/shared/sites.toml", "agents/agents.toml", "parameters/models/kosinsky2018.toml",
+    assert data_species(Path("agents/mouse.toml")) == "mouse" and data_species(Path("agents/human.toml")) == "human"
+    for shared in ("parameters/shared/sites.toml", "parameters/models/kosinsky2018.toml", "agents/library.py",
                    "model/equations.py", "population.py"):
         assert data_species(Path(shared)) is None, shared
         assert counts_for_model(Path(shared), "mouse") and counts_for_model(Path(shared), "human"), shared
     assert counts_for_model(Path("parameters/shared/mouse.toml"), "mouse")
     assert not counts_for_model(Path("parameters/shared/mouse.toml"), "human")
     assert not counts_for_model(Path("parameters/tumours/human/nsclc.toml"), "mouse")
+    assert not counts_for_model(Path("agents/human.toml"), "mouse") and not counts_for_model(Path("agents/mouse.toml"), "human")
     assert counts_for_model(Path("parameters/tumours/human/nsclc.toml"))  # the whole model's fingerprint keeps both
     assert len({model_fingerprint(), model_fingerprint("mouse"), model_fingerprint("human")}) == 3
 
@@ -65,10 +67,12 @@ def test_a_simulation_keyed_to_one_species_cannot_read_the_other_species_values(
     import pytest
 
     from abscopal import population
+    from abscopal.agents import agent_keys, get_agent
     from abscopal.parameters import store
 
     store.load_shared("mouse")  # cached before the scope opens: the check runs on cache hits too
     population.population_values("mouse")
+    get_agent("mouse", "anti-pd-1")
     with store.species_scope("human"):
         assert store.load_shared("human")
         with pytest.raises(store.SpeciesScopeError, match="mouse"):
@@ -77,5 +81,9 @@ def test_a_simulation_keyed_to_one_species_cannot_read_the_other_species_values(
             store.load_parameter_set("mouse", "ct26")
         with pytest.raises(store.SpeciesScopeError):
             population.population_values("mouse")
+        assert get_agent("human", "nivolumab").target == "pd1"
+        with pytest.raises(store.SpeciesScopeError):
+            get_agent("mouse", "anti-pd-1")
+        assert "anti-pd-1" in agent_keys("mouse")  # names only (a scenario naming the other species' drug is told so)
     assert store.load_shared("mouse")  # the scope is closed again
     assert hasattr(store.load_shared, "cache_clear")  # inference.patch clears the caches through the wrapper

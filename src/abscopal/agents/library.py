@@ -1,4 +1,7 @@
-"""Agents from ``agents.toml``: each PK value with unit and source, converted to canonical units.
+"""Agents from ``agents/<species>.toml``: each PK value with unit and source, converted to canonical units.
+
+One file per species, so that a change of one species' drug values leaves the other species' simulations (and the
+caches keyed by their files, validation.cache.model_fingerprint) untouched.
 
 Canonical: amounts mg, volumes L, clearances L/day, rates 1/day, concentrations mg/L (= ug/mL).
 """
@@ -8,11 +11,12 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from ..errors import ParameterError
-from ..parameters.store import Entry, parse_entries
+from ..parameters.store import Entry, parse_entries, species_data
+from ..vocabulary import SPECIES
 
 TARGETS = ("pd1", "pdl1", "ctla4", "gmcsf", "flt3", "il2", "tgfb", "tlr3", "ox40", "cd137")
 ROUTES = ("iv", "ip", "sc")
@@ -76,37 +80,47 @@ class Agent:
         return math.log(2) / beta
 
 
-@lru_cache(maxsize=1)
-def _load() -> dict[str, dict[str, Agent]]:
-    path = "agents.toml"
-    data = tomllib.loads(resources.files("abscopal.agents").joinpath(path).read_text())
-    library: dict[str, dict[str, Agent]] = {}
-    for species in ("human", "mouse"):
-        library[species] = {}
-        for key, table in data.get(species, {}).items():
-            scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
-            quantities = {k: v for k, v in table.items() if isinstance(v, dict)}
-            entries = parse_entries(quantities, f"agents.toml[{species}.{key}]")
-            missing = [name for name in REQUIRED if name not in entries]
-            if missing:
-                raise ParameterError(f"agents.toml: {species}.{key}: missing {', '.join(missing)}")
-            if scalars.get("target") not in TARGETS or scalars.get("route") not in ROUTES:
-                raise ParameterError(f"agents.toml: {species}.{key}: bad target or route")
-            library[species][key] = Agent(
-                key=key, species=species, name=scalars.get("name", key), drug_class=scalars.get("drug_class", ""),
-                target=scalars["target"], route=scalars["route"], typical_regimen=scalars.get("typical_regimen", ""),
-                entries=entries,
-            )
+@cache
+def _load(species: str) -> dict[str, Agent]:
+    if species not in SPECIES:
+        raise ParameterError(f"agents: species {species!r}: expected one of {', '.join(SPECIES)}")
+    path = f"{species}.toml"
+    try:
+        data = tomllib.loads(resources.files("abscopal.agents").joinpath(path).read_text())
+    except FileNotFoundError:
+        raise ParameterError(f"agents/{path} is missing") from None
+    library: dict[str, Agent] = {}
+    for key, table in data.items():
+        where = f"agents/{path}: [{key}]"
+        if not isinstance(table, dict):
+            raise ParameterError(f"{where}: expected a table of agent values")
+        scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
+        quantities = {k: v for k, v in table.items() if isinstance(v, dict)}
+        entries = parse_entries(quantities, where)
+        missing = [name for name in REQUIRED if name not in entries]
+        if missing:
+            raise ParameterError(f"{where}: missing {', '.join(missing)}")
+        if scalars.get("target") not in TARGETS or scalars.get("route") not in ROUTES:
+            raise ParameterError(f"{where}: bad target or route")
+        library[key] = Agent(
+            key=key, species=species, name=scalars.get("name", key), drug_class=scalars.get("drug_class", ""),
+            target=scalars["target"], route=scalars["route"], typical_regimen=scalars.get("typical_regimen", ""),
+            entries=entries,
+        )
     return library
 
 
 def agent_keys(species: str) -> tuple[str, ...]:
-    return tuple(sorted(_load().get(species, {})))
+    """The agent names of a species (names only: not guarded by species_scope, so that a scenario naming the other
+    species' drug gets a helpful message; a name cannot change a simulated value)."""
+    return tuple(sorted(_load(species)))
 
 
+@species_data
+@cache
 def get_agent(species: str, key: str) -> Agent:
-    return _load()[species][key]
+    return _load(species)[key]
 
 
 def all_agents() -> list[Agent]:
-    return [agent for species in ("human", "mouse") for agent in _load()[species].values()]
+    return [agent for species in SPECIES for agent in _load(species).values()]

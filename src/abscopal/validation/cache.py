@@ -27,9 +27,12 @@ SUFFIXES = (".py", ".toml", ".txt", ".yaml", ".tsv")
 
 def data_species(relative: Path) -> str | None:
     """The species whose simulations alone read this parameter file (``parameters/shared/<species>.toml``,
-    ``parameters/populations/<species>.toml``, ``parameters/tumours/<species>/``), or None for code and for data
-    that both species read (sites, drugs, published reference models)."""
+    ``parameters/populations/<species>.toml``, ``parameters/tumours/<species>/``, the drug library
+    ``agents/<species>.toml``), or None for code and for data that both species read (sites, published reference
+    models)."""
     parts = relative.parts
+    if len(parts) == 2 and parts[0] == "agents" and relative.suffix == ".toml" and relative.stem in SPECIES:
+        return relative.stem
     if len(parts) == 3 and parts[0] == "parameters" and parts[1] in ("shared", "populations") and relative.stem in SPECIES:
         return relative.stem
     if len(parts) >= 3 and parts[0] == "parameters" and parts[1] == "tumours" and parts[2] in SPECIES:
@@ -39,7 +42,8 @@ def data_species(relative: Path) -> str | None:
 
 def counts_for_model(relative: Path, species: str | None = None) -> bool:
     """Whether a file of the package (path relative to the package root) enters the model fingerprint; with
-    ``species``, the fingerprint of that species' simulations, which leaves out the other species' parameter files."""
+    ``species``, the fingerprint of that species' simulations, which leaves out the other species' parameter and drug
+    files."""
     parts = relative.parts
     return (relative.suffix in SUFFIXES and relative.name not in PRESENTATION and "targets" not in parts
             and not (parts and parts[0] in TOOLS) and (species is None or data_species(relative) in (None, species)))
