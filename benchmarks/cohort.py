@@ -127,8 +127,8 @@ STAGES = [  # (label, module, attribute): the function whose time is the stage's
     ("group curves (streamed)", "abscopal.trial.run", "stream_partial"),
     ("records (Arrow tables)", "abscopal.trial.run", "records_table"),
     ("Parquet chunks (--out)", "abscopal.trial.store", "ChunkStore.write"),
-    ("group summaries (response rates, KM, statistics)", "abscopal.trial.api", "summarise"),
-    ("figures, biomarkers and result.json (--out)", "abscopal.trial.report", "write_outputs"),
+    ("group summaries (response rates, KM, statistics)", "abscopal.api", "summarise"),
+    ("figures, biomarkers and result.json (--out)", "abscopal.trial_report", "write_outputs"),
 ]
 
 
@@ -165,10 +165,10 @@ def timed_stages():
 
 
 def stage_profile(n: int) -> dict:
-    from abscopal.trial.api import complete, summarise
+    from abscopal.api import complete, summarise
     from abscopal.trial.design import load_trial
-    from abscopal.trial.report import write_outputs
     from abscopal.trial.run import run_trial
+    from abscopal.trial_report import write_outputs
 
     warm = load_trial(SCENARIO, size=16, seed=1, cohort=True)  # imports, kernel load, parameter caches
     with tempfile.TemporaryDirectory() as tmp:
@@ -177,7 +177,8 @@ def stage_profile(n: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp, timed_stages() as spent:
         start, wall_start = time.process_time(), time.perf_counter()
         run = run_trial(design, workers=1, out=Path(tmp) / "out")
-        from abscopal.trial import api, report
+        from abscopal import api
+        from abscopal import trial_report as report
 
         result = api.summarise(run, cohort=True)
         biomarkers = complete(result, run)

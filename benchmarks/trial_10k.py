@@ -29,8 +29,8 @@ def main() -> int:
     from abscopal.simulate import __version__
     from abscopal.trial.analysis import trial_summary
     from abscopal.trial.design import load_trial
-    from abscopal.trial.report import ProgressBar
     from abscopal.trial.run import run_trial
+    from abscopal.trial_report import ProgressBar
 
     design = load_trial(args.file, size=args.size)
     start = time.perf_counter()

@@ -8,7 +8,7 @@ from .simulate import __version__ as __version__
 from .simulate import simulate as simulate
 from .simulate import simulate_many as simulate_many
 
-# Cohorts and trials (abscopal.trial.api), imported on first use: `import abscopal` stays light for one simulation.
+# Cohorts and trials (abscopal.api), imported on first use: `import abscopal` stays light for one simulation.
 _TRIAL_API = ("load_trial", "run_trial", "run_cohort", "TrialResult")
 _FIT_API = ("fit", "FitResult")  # abscopal.fitting: fit parameters to the user's own measurements
 # Regimen optimisation (abscopal.optimisation), likewise on first use.
@@ -17,7 +17,7 @@ _OPTIMISE_API = ("optimise", "load_problem", "OptimisationResult")
 
 def __getattr__(name: str):
     if name in _TRIAL_API:
-        from .trial import api
+        from . import api
 
         return getattr(api, name)
     if name in _FIT_API:

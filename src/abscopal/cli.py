@@ -234,9 +234,9 @@ def _trial_draws(args, cohort: bool, run, result: dict, ensemble, workers: int) 
     from .simulate import expecting
     from .trial.analysis import trial_summary
     from .trial.design import load_trial
-    from .trial.report import ProgressBar
     from .trial.run import run_trial, worker_pool
     from .trial.uncertainty import survival_curves
+    from .trial_report import ProgressBar
 
     grid = [float(t) for t in run.time_days]
     sets, weights = ensemble.first(args.uncertainty)
@@ -278,10 +278,10 @@ def _write_csv(data: dict, path: Path) -> None:
 
 
 def _run_trial_like(args, *, cohort: bool) -> int:
-    from .trial.api import complete, summarise
+    from .api import complete, summarise
     from .trial.design import load_trial
-    from .trial.report import ProgressBar, summary_text, write_outputs
     from .trial.run import run_trial
+    from .trial_report import ProgressBar, summary_text, write_outputs
 
     try:
         design = load_trial(args.file, size=args.size, seed=args.seed, cohort=cohort)
@@ -310,7 +310,7 @@ def _run_trial_like(args, *, cohort: bool) -> int:
         for path in write_outputs(run, result, Path(args.out), biomarkers):
             print(f"wrote {path}", file=stream)
     if args.report:
-        from .trial.report import trial_report
+        from .trial_report import trial_report
 
         print(f"wrote {trial_report(args.report, run, result, biomarkers, args.file, args.command_line)}", file=stream)
     return EXIT_OK

@@ -16,14 +16,14 @@ import matplotlib.figure
 import numpy as np
 import pytest
 
+from abscopal import trial_plots as plots
 from abscopal.scenario.load import load_scenario
 from abscopal.simulate import simulate
-from abscopal.trial import plots
 from abscopal.trial.analysis import trial_summary
 from abscopal.trial.biomarkers import trial_biomarkers
 from abscopal.trial.design import load_trial
-from abscopal.trial.report import _m, write_outputs
 from abscopal.trial.run import run_trial
+from abscopal.trial_report import _m, write_outputs
 from tests.figure_audit import text_problems
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "figures"

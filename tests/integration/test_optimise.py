@@ -13,13 +13,13 @@ import yaml
 
 import abscopal
 from abscopal import cli
+from abscopal.api import load_trial
 from abscopal.optimisation import optimise
 from abscopal.optimisation.evaluate import Evaluator
 from abscopal.optimisation.problem import parse_problem
 from abscopal.optimisation.search import Entry, search
 from abscopal.optimisation.tolerances import load_table
 from abscopal.radiobiology import eqd2
-from abscopal.trial.api import load_trial
 from abscopal.units import to_canonical
 from tests.conftest import EXAMPLES
 

@@ -9,7 +9,7 @@ population responds far less than the unselected one on the same seed; the numbe
 
 import yaml
 
-from abscopal.trial.api import run_trial
+from abscopal.api import run_trial
 
 
 def _orr(tmp_path, prior):

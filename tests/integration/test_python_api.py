@@ -51,9 +51,9 @@ def test_api_summary_is_the_command_lines(capsys):
 
 
 def test_cohort_frame_and_exports():
-    from abscopal import trial as trial_package
+    from abscopal import api
 
-    assert abscopal.run_cohort is trial_package.run_cohort and abscopal.load_trial is trial_package.load_trial
+    assert abscopal.run_cohort is api.run_cohort and abscopal.load_trial is api.load_trial
     result = abscopal.run_cohort(ROOT / "examples" / "cohort_nsclc_sbrt_pembrolizumab.yaml", size=6, seed=2)
     frame = result.to_frame()
     assert list(frame["arm"].unique()) == ["cohort"] and len(frame) == 6 and frame["subject"].is_unique

@@ -14,7 +14,7 @@ from abscopal.engine import dopri
 from abscopal.model.equations import MECHANISM_FLAGS
 from abscopal.model.subject import subject_from_scenario
 from abscopal.scenario.load import parse_scenario
-from abscopal.trial.report import ProgressBar
+from abscopal.trial_report import ProgressBar
 from tests.helpers import human_base
 
 PACKAGE = Path(abscopal.__file__).parent

@@ -58,7 +58,7 @@ def _missing_line(results) -> list[str]:
 
 
 def _figure(result, folder: Path) -> str | None:
-    from ..trial.plots import group_curves
+    from ..trial_plots import group_curves
 
     summary = result.summary
     if summary is None or not any("lesions" in arm for arm in summary["arms"]):

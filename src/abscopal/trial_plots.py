@@ -12,7 +12,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..plots import (
+from .plots import (
     finish,
     grid_shape,
     legend_below,
@@ -24,7 +24,7 @@ from ..plots import (
     recist_lines,
     wrap,
 )
-from .store import column, head
+from .trial.store import column, head
 
 PANEL_W, PANEL_H = 3.3, 2.6  # inches per small multiple
 SAMPLING_BANDS_MAX_ARMS = 3  # more overlapping 95% bands hide the curves: drawn for up to 3 arms
@@ -71,7 +71,7 @@ RESPONSE_COLOURS = {"CR": "tab:green", "PR": "tab:green", "SD": "0.6", "PD": "ta
 def waterfall(run, out: Path, footer: str) -> Path:
     """Target-sum change at the response read-out, coloured by the response category that the ORR counts (green
     CR/PR, grey SD, red PD), so green bars are the responders of the ORR beside them; one panel per arm."""
-    from .analysis import waterfall_bars
+    from .trial.analysis import waterfall_bars
 
     readout = "best response" if run.design.endpoints.response_at is None else f"day {run.design.endpoints.response_at:g}"
     ref_handles, ref_labels = recist_handles()
@@ -146,7 +146,7 @@ def kaplan_meier(run, out: Path, footer: str, endpoint: str = "pfs", bands: dict
     instead of the sampling band."""
     from lifelines import KaplanMeierFitter
 
-    from .uncertainty import survival_rows
+    from .trial.uncertainty import survival_rows
 
     fitted = []
     for arm, records in run.records.items():

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .design import TrialDesign
-from .design import load_trial as _load_design
-from .run import TrialRun
+from .trial.design import TrialDesign
+from .trial.design import load_trial as _load_design
+from .trial.run import TrialRun
 
 __all__ = ["TrialResult", "load_trial", "run_trial", "run_cohort", "summarise", "complete"]
 
@@ -35,7 +35,7 @@ def load_trial(path: str | Path, *, size: int | None = None, seed: int | None = 
 def _has_arms(path: str | Path) -> bool:
     """Whether the document's top level has an ``arms`` key (read with the loader's reader, so a missing or
     malformed file is its usual one-line input error)."""
-    from ..scenario.load import read_document
+    from .scenario.load import read_document
 
     data, _ = read_document(path)
     return isinstance(data, dict) and "arms" in data
@@ -43,7 +43,7 @@ def _has_arms(path: str | Path) -> bool:
 
 def summarise(run: TrialRun, *, cohort: bool, power: bool = False, power_n: int | None = None) -> dict:
     """The statistics of a finished run (arms, comparisons, power): the first part of the contract's summary."""
-    from .analysis import trial_summary
+    from .trial.analysis import trial_summary
 
     result = trial_summary(run, power=power, power_n=power_n)
     if cohort:
@@ -56,10 +56,10 @@ def complete(result: dict, run: TrialRun) -> dict | None:
 
     Returns the biomarker block (every arm with an abscopal outcome, named, and the arm-by-biomarker
     interaction), or None when there is nothing to analyse."""
-    from ..parameters import load_parameter_set
-    from ..simulate import __version__
-    from ..vocabulary import NOTICE
-    from .biomarkers import trial_biomarkers
+    from .parameters import load_parameter_set
+    from .simulate import __version__
+    from .trial.biomarkers import trial_biomarkers
+    from .vocabulary import NOTICE
 
     design = run.design
     first = design.arms[0][1]
@@ -103,20 +103,20 @@ class TrialResult:
         """The summary table the command line prints."""
         import sys
 
-        from .report import summary_text
+        from .trial_report import summary_text
 
         print(summary_text(self.result), file=file or sys.stdout)
 
     def write(self, folder: str | Path) -> list[Path]:
         """Everything ``--out FOLDER`` writes: result.json, the subject table and every figure."""
-        from .report import write_outputs
+        from .trial_report import write_outputs
 
         return write_outputs(self.run, self.result, Path(folder), self.biomarkers)
 
     # figures: each is the command line's figure, written into ``folder`` (created if needed); returns its path
     def _plot(self, name: str, folder: str | Path, *args, **kwargs) -> Path:
-        from ..report import provenance_line
-        from . import plots
+        from . import trial_plots as plots
+        from .report import provenance_line
 
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
@@ -137,7 +137,7 @@ class TrialResult:
 
     def plot_forest(self, folder: str | Path = ".", **kwargs) -> Path:
         """The biomarker forest plot (needs an abscopal outcome: a run with irradiated and other lesions)."""
-        from .report import biomarker_rows
+        from .trial_report import biomarker_rows
 
         rows = biomarker_rows(self.biomarkers)
         if not rows:
@@ -157,8 +157,8 @@ def run_trial(trial: str | Path | TrialDesign, *, size: int | None = None, seed:
 
     ``out``: a folder for the resumable chunk store (as ``--out``; figures are written by ``.write()``).
     ``progress``: show the progress bar on standard error (on a terminal)."""
-    from .report import ProgressBar
-    from .run import run_trial as _run
+    from .trial.run import run_trial as _run
+    from .trial_report import ProgressBar
 
     if isinstance(trial, TrialDesign):
         if size is not None or seed is not None:

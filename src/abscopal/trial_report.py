@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..jsonout import json_text
-from ..report import provenance_line
-from ..vocabulary import NOTICE
-from .store import column
+from .jsonout import json_text
+from .report import provenance_line
+from .trial.store import column
+from .vocabulary import NOTICE
 
 
 class ProgressBar:
@@ -186,7 +186,7 @@ def write_subject_table(run, folder: Path) -> Path:
 
 def write_figures(run, result: dict, out: Path, biomarkers: dict | None) -> list[Path]:
     """The trial's figures (PNG) in ``out``: those of --out, and those the HTML report embeds."""
-    from . import plots
+    from . import trial_plots as plots
 
     out.mkdir(parents=True, exist_ok=True)
     footer = provenance_line(result["provenance"])
@@ -233,7 +233,7 @@ def _rate_cell(rate: dict | None) -> str:
 
 def trial_tables(result: dict) -> list[str]:
     """The arms, comparisons and biomarkers of a trial result as HTML tables (for the --report file)."""
-    from ..report import html_table
+    from .report import html_table
 
     tables = []
     if result["species"] == "human":
@@ -271,7 +271,7 @@ def trial_report(path: str | Path, run, result: dict, biomarkers: dict | None, s
     and the provenance; the figures are drawn afresh into a temporary folder and embedded."""
     import tempfile
 
-    from ..report import html_report, write_html
+    from .report import html_report, write_html
 
     with tempfile.TemporaryDirectory() as folder:
         figures = write_figures(run, result, Path(folder), biomarkers)
