@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+from pathlib import Path
 
 from abscopal.scenario.load import parse_scenario
 
@@ -37,3 +39,19 @@ def mouse_base(**changes) -> dict:
 
 def scenario(doc: dict):
     return parse_scenario(copy.deepcopy(doc))
+
+
+def imported_modules(path: Path, package: str) -> set[str]:
+    """Absolute names of every module a source file imports, top level or inside functions, with relative imports
+    resolved against ``package`` (the file's own package); ``from M import a`` yields both M and M.a."""
+    names: set[str] = set()
+    parts = package.split(".")
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(parts[: len(parts) - node.level + 1]) if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names

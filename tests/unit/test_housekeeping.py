@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import io
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from abscopal.model.equations import MECHANISM_FLAGS
 from abscopal.model.subject import subject_from_scenario
 from abscopal.scenario.load import parse_scenario
 from abscopal.trial_report import ProgressBar
-from tests.helpers import human_base
+from tests.helpers import human_base, imported_modules
 
 PACKAGE = Path(abscopal.__file__).parent
 
@@ -76,17 +75,10 @@ def test_scan_schedule_is_one_function_with_the_old_values():
 
 
 def _imports(path: Path, package: str) -> set[str]:
-    """Modules of ``package`` that the file imports anywhere (top level or inside functions)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                found.add(node.module.split(".")[0])
-            else:
-                found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(f"abscopal.{package}."):
-            found.add(node.module.split(".")[2])
-    return found
+    """Modules of ``abscopal.<package>`` that the file imports anywhere (top level or inside functions)."""
+    prefix = f"abscopal.{package}."
+    return {name[len(prefix):].split(".")[0] for name in imported_modules(path, f"abscopal.{package}")
+            if name.startswith(prefix)}
 
 
 def test_trial_package_has_no_import_cycle():

@@ -3,28 +3,13 @@
 A test rather than a review habit, so that a figure or a printout creeping back into ``abscopal.trial`` fails CI
 (it happened once: trial/plots.py imported the face's plots.py until the twenty-seventh session)."""
 
-import ast
 from importlib import resources
 from pathlib import Path
 
+from tests.helpers import imported_modules
+
 FACE = {"abscopal.cli", "abscopal.__main__", "abscopal.plots", "abscopal.api", "abscopal.trial_report",
         "abscopal.trial_plots"}
-
-
-def _imports(path: Path, package: str) -> set[str]:
-    """Absolute names of every module a file imports (relative imports resolved against ``package``), including
-    imports inside functions."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            parts = package.split(".")
-            base = ".".join(parts[: len(parts) - node.level + 1]) if node.level else ""
-            module = ".".join(p for p in (base, node.module or "") if p)
-            names.add(module)
-            names.update(f"{module}.{alias.name}" for alias in node.names)
-    return names
 
 
 def test_the_trial_package_never_imports_the_face():
@@ -32,7 +17,7 @@ def test_the_trial_package_never_imports_the_face():
     files = sorted(root.glob("*.py"))
     assert any(f.name == "run.py" for f in files)
     for path in files:
-        bad = _imports(path, "abscopal.trial") & FACE
+        bad = imported_modules(path, "abscopal.trial") & FACE
         assert not bad, f"{path.name} imports the face: {sorted(bad)}"
 
 
@@ -40,6 +25,6 @@ def test_the_import_reader_sees_a_relative_import_of_the_face(tmp_path):
     """The check above can fail: a trial module importing ..plots (the old trial/plots.py) is caught."""
     sample = tmp_path / "plots.py"
     sample.write_text("def f():\n    from ..plots import finish\n    from . import store\n")
-    names = _imports(sample, "abscopal.trial")
+    names = imported_modules(sample, "abscopal.trial")
     assert "abscopal.plots" in names and "abscopal.trial.store" in names
     assert names & FACE == {"abscopal.plots"}
