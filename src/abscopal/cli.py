@@ -361,6 +361,8 @@ def _results_report(args, result, kind: str, input_file, stream) -> None:
 def cmd_validate(args) -> int:
     import time
 
+    from . import vocabulary as vocab
+    from .validation.cache import model_fingerprint
     from .validation.report import validation_table
     from .validation.suite import run_targets, validation_json
 
@@ -387,6 +389,7 @@ def cmd_validate(args) -> int:
                           keep=bool(args.docs), cache=args.cache, part=args.part)
     seconds = time.perf_counter() - start
     data = validation_json(results)
+    data["model"] = {species: model_fingerprint(species) for species in vocab.SPECIES}  # which model produced these results
     print(validation_table(data, seconds), file=stream)
     _write_json(data, args.json)
     if args.docs:

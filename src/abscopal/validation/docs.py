@@ -68,6 +68,8 @@ def _figure(result, folder: Path) -> str | None:
 
 
 def write_docs(results, out_dir: Path, seconds: float) -> Path:
+    from ..vocabulary import SPECIES
+    from .cache import model_fingerprint
     from .report import probability_text, totals_lines
     from .suite import validation_json
 
@@ -88,6 +90,8 @@ def write_docs(results, out_dir: Path, seconds: float) -> Path:
         *[f"- {line.strip()}" for line in totals_lines(data)],
         *_missing_line(results),
         f"- full run time on this machine: {seconds:.0f} s",
+        "- model fingerprints (abscopal.validation.cache.model_fingerprint): "
+        + ", ".join(f"{species} {model_fingerprint(species)[:12]}" for species in SPECIES),
         "",
         "| target | kind | split | negative | passed | p(pass) | immune-null | numeric | simulated | published | note |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
