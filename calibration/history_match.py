@@ -35,6 +35,7 @@ if str(HERE) not in sys.path:
 from hm import ensemble as ensemble_module  # noqa: E402
 from hm.screen import run_screen, write_screen  # noqa: E402
 from hm.space import dump_space, load_space, space_from_calibrate  # noqa: E402
+from hm.structural import StructuralError, load_structural  # noqa: E402
 from hm.waves import EmptyRegion, HistoryMatch, Incomplete, Settings  # noqa: E402
 
 SPACE_HEADER = """Parameter space for calibration/history_match.py --species {species}: every free parameter of
@@ -112,6 +113,9 @@ def main(argv=None) -> int:
                         "for any other, so that a trial match never overwrites what ships)")
     parser.add_argument("--ids", help="comma-separated subset of the calibration targets (plumbing checks)")
     parser.add_argument("--adopt-checks", type=int, default=3, help="--adopt: points re-run per earlier model")
+    parser.add_argument("--structural", metavar="FILE",
+                        help="TOML of checks named structural before the match ([[check]] key, why): reported in each "
+                             "wave.json, left out of the implausibility (calibration/hm/structural.py)")
     parser.add_argument("--toy", action="store_true", help="the analytic toy simulator instead of the model (a demo)")
     args = parser.parse_args(argv)
 
@@ -134,7 +138,12 @@ def main(argv=None) -> int:
     settings = Settings(seeds=args.seeds, repeats=args.repeats, discrepancy=args.discrepancy, cutoff=args.cutoff,
                         order=args.order, samples=args.samples, candidates=args.candidates, workers=args.workers,
                         restarts=args.restarts, rng=args.rng)
-    hm = HistoryMatch(space, simulator, workdir, settings)
+    try:
+        structural = load_structural(args.structural, simulator.checks()) if args.structural else None
+        hm = HistoryMatch(space, simulator, workdir, settings, structural=structural)
+    except StructuralError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         if args.adopt:
             from hm.adopt import adopt_stale

@@ -27,6 +27,7 @@ from .cache import PointCache
 from .checks import margins_table
 from .emulator import WaveEmulator, fit_wave
 from .simulators import evaluate
+from .structural import guard_workdir
 
 
 class EmptyRegion(RuntimeError):
@@ -65,12 +66,18 @@ def maximin(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 class HistoryMatch:
-    def __init__(self, space, simulator, workdir: str | Path, settings: Settings | None = None, log=None):
+    def __init__(self, space, simulator, workdir: str | Path, settings: Settings | None = None, log=None,
+                 structural: list[dict] | None = None):
         self.space, self.simulator, self.workdir = space, simulator, Path(workdir)
         self.settings = settings or Settings()
         self.log = log or (lambda text: print(text, file=sys.stderr, flush=True))
         self.cache = PointCache(self.workdir / "cache", simulator.species, simulator.fingerprint(), simulator.digest())
-        self.checks = simulator.checks()
+        # checks named structural before the match (hm/structural.py) are reported, not matched
+        guard_workdir(self.workdir, structural or [])
+        named = {e["key"] for e in structural or []}
+        every = simulator.checks()
+        self.checks = [c for c in every if c.key not in named]
+        self.structural = [c for c in every if c.key in named]
 
     # -- state on disk -------------------------------------------------------------------------------------
     def wave_dir(self, k: int) -> Path:
@@ -228,6 +235,9 @@ class HistoryMatch:
                       "share_implausible_emulated": float(np.mean(i_em[:, j] > wave.cutoff)),
                       "share_passing_simulated": float(np.mean(margins[:, j] > 0))} for j, c in enumerate(self.checks)]
         per_check.sort(key=lambda row: -row["share_implausible_simulated"])
+        named = margins_table(self.structural, [r["observables"] for r in recs]) if self.structural else None
+        structural = [{"check": c.key, "share_passing_simulated": float(np.mean(named[:, j] > 0)),
+                       "median_margin_simulated": float(np.median(named[:, j]))} for j, c in enumerate(self.structural)]
         return {"wave": k, "points": len(recs), "region_before": before, "region_after": after,
                 "simulated_nonimplausible": int(np.sum(wave.ordered(i_sim) <= wave.cutoff)),
                 "emulated_nonimplausible_at_design": int(np.sum(wave.ordered(i_em) <= wave.cutoff)),
@@ -238,4 +248,5 @@ class HistoryMatch:
                 "emulators": {key: {"transform": e.transform, "n": e.n, "nugget_var": e.noise_var, **e.loo}
                               for key, e in wave.emulators.items()},
                 "notes": wave.notes, "checks": per_check,
+                "structural": structural,  # named before the match, left out of the implausibility
                 "seconds_per_point": float(np.mean([r["seconds"] for r in recs])) if recs else None}

@@ -343,3 +343,39 @@ def test_a_match_with_its_own_work_folder_never_writes_the_shipped_ensemble(tmp_
     assert out(tmp_path / "mouse_x") == tmp_path / "mouse_x" / "posterior" / "mouse.json"
     assert out(here / "runs" / "mouse", space=str(tmp_path / "space.toml")) == here / "runs" / "mouse" / "posterior" / "mouse.json"
     assert out(tmp_path, given=str(tmp_path / "e.json")) == tmp_path / "e.json"
+
+
+def test_structural_checks_are_reported_not_matched_and_fix_the_work_folder(tmp_path):
+    """A check named structural leaves the implausibility (here the y2 window, which alone pins b: without it the
+    region must be wider), is listed with its pass share in wave.json, and a work folder refuses another list."""
+    from hm.structural import StructuralError, load_structural
+
+    named = tmp_path / "structural.toml"
+    named.write_text('[[check]]\nkey = "toy: y2 near 0.5"\nwhy = "a test"\n')
+    structural = load_structural(named, ToySimulator().checks())
+    with_named = HistoryMatch(toy_space(), ToySimulator(), tmp_path / "a", SETTINGS, log=lambda text: None,
+                              structural=structural)
+    assert [c.key for c in with_named.checks] == ["toy: y1 near 2", "toy: frac over a quarter"]
+    summary = with_named.run_wave(1, 24)
+    assert [row["check"] for row in summary["structural"]] == ["toy: y2 near 0.5"]
+    assert all(row["check"] != "toy: y2 near 0.5" for row in summary["checks"])
+    plain = _hm(tmp_path / "b").run_wave(1, 24)
+    assert summary["region_after"] > plain["region_after"]
+    with pytest.raises(StructuralError, match="another list"):
+        HistoryMatch(toy_space(), ToySimulator(), tmp_path / "a", SETTINGS, log=lambda text: None)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[[check]]\nkey = "toy: no such check"\nwhy = "x"\n', "not a check"),
+    ('[[check]]\nkey = "toy: y1 near 2"\n', "non-empty why"),
+    ('title = "no tables"\n', "expected one or more"),
+    ('[[check]\n', "cannot read"),
+])
+def test_structural_file_errors_name_the_file_and_what_is_expected(tmp_path, text, message):
+    from hm.structural import StructuralError, load_structural
+
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(StructuralError, match=message) as err:
+        load_structural(path, ToySimulator().checks())
+    assert str(path) in str(err.value)
