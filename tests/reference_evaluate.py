@@ -3,7 +3,8 @@ kept verbatim as the reference that tests/unit/test_response_compiled.py compare
 subject's record through RECIST 1.1 / iRECIST of response.py, per-lesion NumPy and per-scan loops.
 
 Change it together with trial.run.evaluate only when a read-out changes on purpose. Changed on purpose since:
-``endpoints.confirm`` (RECIST 1.1 confirmation of CR/PR), which that code parsed but never applied."""
+``endpoints.confirm`` (RECIST 1.1 confirmation of CR/PR), which that code parsed but never applied;
+``endpoints.progression: out_of_field`` (progression read on the lesions no arm irradiates)."""
 
 from __future__ import annotations
 
@@ -103,9 +104,12 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
         out = recist.assess(tracks(out_field), disappearance_mm=dmm, use_non_targets=False, **confirm) if out_field else None
         record["out_of_field"] = read(out) if out is not None else None
         record["response_change_pct"] = read_change(overall)
+        read_on = overall
+        if design.endpoints.progression == "out_of_field" and out_field:  # RECIST progression of those lesions only
+            read_on = recist.assess(tracks(out_field), disappearance_mm=dmm, new_lesion_scan=new_scan, **confirm)
         progression = endpoints.first_event(
             *(float(t[scans[s]]) if s is not None else None for s in (
-                overall.progression_index, new_scan, endpoints.recurrence_scan(diam[np.ix_(scans, baseline)], dmm))))
+                read_on.progression_index, new_scan, endpoints.recurrence_scan(diam[np.ix_(scans, baseline)], dmm))))
         record["progression_day"] = progression
         record["os_day"], record["os_event"] = _overall_survival(tr, design, k)
         record["pfs_day"], record["pfs_event"] = endpoints.progression_free(progression, record["os_day"],

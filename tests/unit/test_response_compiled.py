@@ -133,6 +133,7 @@ CASES = [  # (file or None for OCCULT_TRIAL, cohort file, subjects): lesion layo
     ("examples/trial_mouse_tsa_four_arms.yaml", False, 8),  # mice: no RECIST read-out
     (None, False, 40),
     ("confirm", False, 40),  # the same trial with endpoints.confirm: true
+    ("progression", False, 40),  # the same trial with progression read on the out-of-field lesions
 ]
 
 
@@ -144,9 +145,10 @@ def test_cohort_records_equal_reference(path, cohort, size, tmp_path, monkeypatc
     from abscopal.trial.design import load_trial
     from tests import reference_evaluate
 
-    if path in (None, "confirm"):
+    if path in (None, "confirm", "progression"):
         file = tmp_path / "trial.yaml"
-        file.write_text(OCCULT_TRIAL if path is None else OCCULT_TRIAL.replace("endpoints: {", "endpoints: {confirm: true, "))
+        extra = {None: "", "confirm": "confirm: true, ", "progression": "progression: out_of_field, "}[path]
+        file.write_text(OCCULT_TRIAL.replace("endpoints: {", "endpoints: {" + extra))
     else:
         file = ROOT / path
     design = load_trial(file, size=size, seed=3, cohort=cohort)
@@ -197,3 +199,47 @@ def test_confirmation_is_applied_in_cohorts(tmp_path):
     responders = [r["overall"] in ("CR", "PR") for r in rows[False]]
     assert sum(r["overall"] in ("CR", "PR") for r in rows[True]) < sum(responders)
     assert all(was or r["overall"] not in ("CR", "PR") for r, was in zip(rows[True], responders, strict=True))
+
+
+ABLATED = """abscopal: 1
+name: the largest lesion ablated, a small one left to grow
+species: human
+tumour: nsclc
+host: {immune: t_cell_deficient}
+patient:
+  lesions:
+    - {id: big, site: lung, volume: "30 cm^3"}
+    - {id: small, site: liver, volume: "3 cm^3"}
+population: {size: 24, seed: 4}
+arms:
+  sbrt:
+    radiotherapy: [{lesions: [big], dose: "20 Gy", fractions: 3, start: "day 0", interval: "2 days"}]
+endpoints: {assessments: "6 weeks"PROGRESSION}
+simulation: {duration: "360 days"}
+"""
+
+
+def test_progression_out_of_field_reads_the_lesions_left_alone(tmp_path):
+    """endpoints.progression: out_of_field leaves the irradiated lesion out of the RECIST sum that PFS is read on:
+    with the largest lesion ablated (no T cells, so nothing but RT acts), its shrinkage hides the small lesion's
+    growth from the sum of all lesions, so PFS read out of field ends earlier, and in no subject later. The
+    response read-outs do not change, and the records equal the reference evaluate (tests/reference_evaluate.py)."""
+    from abscopal.trial import run as trial_run
+    from abscopal.trial.design import load_trial
+    from tests import reference_evaluate
+
+    rows = {}
+    for mode in ("all", "out_of_field"):
+        file = tmp_path / f"trial_{mode}.yaml"
+        file.write_text(ABLATED.replace("PROGRESSION", f", progression: {mode}"))
+        design = load_trial(file)
+        run = trial_run.run_trial(design, workers=1)
+        rows[mode] = run.records["sbrt"].table.to_pylist()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(trial_run, "evaluate", reference_evaluate.evaluate)
+            assert trial_run.run_trial(design, workers=1).records["sbrt"].table.equals(run.records["sbrt"].table)
+    pairs = list(zip(rows["all"], rows["out_of_field"], strict=True))
+    assert all(r["status"] == "ok" for r, _ in pairs)
+    assert all(o["pfs_day"] <= a["pfs_day"] for a, o in pairs)
+    assert sum(o["pfs_day"] < a["pfs_day"] for a, o in pairs) >= len(pairs) // 2
+    assert all(a[key] == o[key] for a, o in pairs for key in ("overall", "in_field", "out_of_field", "os_day"))

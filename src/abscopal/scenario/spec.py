@@ -510,6 +510,11 @@ def _endpoints() -> Key:
                 "out-of-field lesions", example="golden2015", choices=("golden2015", "recist_out_of_field"),
                 default="golden2015"),
             Key("confirm", "boolean", "a response must be confirmed at the next scan", example=True, default=False),
+            Key("progression", "choice", "human trials: the lesions RECIST progression (and so PFS) is read on. "
+                "`all`: every baseline lesion, irradiated ones included; `out_of_field`: only the lesions that no arm "
+                "irradiates (the set out-of-field response is read on), as trials that leave the irradiated lesion out "
+                "of the assessment do; a subject without such a lesion is read on all its lesions. New lesions and "
+                "death end PFS either way", example="out_of_field", choices=("all", "out_of_field"), default="all"),
             Key("baseline_scan", "day", "day of the baseline scan that responses are measured from (later scans "
                 "follow it every `assessments`)", example="day 0", default="day 0", limits="before the duration"),
         ),

@@ -19,8 +19,10 @@ from ..units import parse_day
 TRIAL_KEYS = ("abscopal", "name", "species", "tumour", "model", "population", "arms", "endpoints", "simulation",
               "patient", "mechanisms", "host", "overrides")
 ARM_KEYS = ("radiotherapy", "drugs", "host", "mechanisms")
-ENDPOINT_KEYS = ("response_at", "assessments", "abscopal_definition", "confirm", "baseline_scan", "volume_at")
+ENDPOINT_KEYS = ("response_at", "assessments", "abscopal_definition", "confirm", "baseline_scan", "volume_at",
+                 "progression")
 DEFINITIONS = ("golden2015", "recist_out_of_field")
+PROGRESSION_SETS = ("all", "out_of_field")  # the lesions RECIST progression (PFS) is read on
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Endpoints:
     confirm: bool
     baseline_scan: float = 0.0  # day of the RECIST baseline scan (scans follow it every `assessments`)
     volume_at: float | None = None  # mice: the day tumour volumes are compared (Mann-Whitney); None: the last day
+    progression: str = "all"  # human trials: RECIST progression read on every lesion, or on the out-of-field ones
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,8 @@ def _endpoints(raw: Any, species: str, duration: float) -> Endpoints:
         if not 0 < volume_at <= duration:
             raise InputError(f"{raw['volume_at']!r} is outside the simulation", key="endpoints.volume_at",
                              expected=f"a day after 0 and up to {duration:g}")
-    return Endpoints(response_at, assessments, definition, confirm, baseline, volume_at)
+    progression = choice(raw.get("progression", "all"), PROGRESSION_SETS, "endpoints.progression", "lesion set")
+    return Endpoints(response_at, assessments, definition, confirm, baseline, volume_at, progression)
 
 
 def parse_trial(data: Any, *, text: str = "", source: str = "<input>", size: int | None = None, seed: int | None = None) -> TrialDesign:

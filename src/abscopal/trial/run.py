@@ -327,6 +327,9 @@ def evaluate(result, design: TrialDesign, k: int, targeted_any_arm: set[str]) ->
     if is_human and scans:
         _, overall_progression, record["overall"], record["overall_irecist"], record["in_field"], out, change, \
             recurrence = readouts
+        if design.endpoints.progression == "out_of_field" and out_field:  # RECIST progression of those lesions only
+            overall_progression = _readouts(sub, diam, b, scans, out_field, [], out_field, dmm, new_scan, None, True,
+                                            design.endpoints.confirm, t[scans])[1]
         record["out_of_field"] = out
         record["response_change_pct"] = change
         progression = endpoints.first_event(
