@@ -42,23 +42,23 @@ from hm.adopt import first_difference  # noqa: E402
 LISTER = r"""
 import dataclasses, hashlib, json, sys
 from abscopal.validation import suite
-from abscopal.validation.cache import EvaluationCache, target_species
+from abscopal.validation.cache import EvaluationCache, model_fingerprint, target_species
 species, seeds, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 store = EvaluationCache(folder)
-out = {}
+out = {"fingerprint": model_fingerprint(species), "targets": {}}
 for tid, t in sorted(suite.load_targets().items()):
     if target_species(t) != species or t.design is None:
         continue
     content = hashlib.sha256(json.dumps(dataclasses.asdict(t), sort_keys=True, default=str).encode()).hexdigest()
-    out[tid] = {"content": content, "paths": [[k, null, str(store._path(t, k, null))] for k in range(seeds)
-                                             for null in (False, True)]}
+    out["targets"][tid] = {"content": content, "paths": [[k, null, str(store._path(t, k, null))] for k in range(seeds)
+                                                        for null in (False, True)]}
 print(json.dumps(out))
 """
 
 
-def list_paths(src: Path | None, species: str, seeds: int, cache: Path) -> dict:
-    """{target id: {"content": sha256 of the target, "paths": [[seed, null, cache file], ...]}} as the package
-    under ``src`` (None: the current one) keys them."""
+def list_paths(src: Path | None, species: str, seeds: int, cache: Path) -> tuple[str, dict]:
+    """The species' model fingerprint and {target id: {"content": sha256 of the target, "paths": [[seed, null,
+    cache file], ...]}} as the package under ``src`` (None: the current one) keys them."""
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
@@ -66,7 +66,13 @@ def list_paths(src: Path | None, species: str, seeds: int, cache: Path) -> dict:
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"listing the cache keys of {src or 'the current tree'} failed:\n{done.stderr.strip()}")
-    return json.loads(done.stdout)
+    listing = json.loads(done.stdout)
+    return listing["fingerprint"], listing["targets"]
+
+
+def comparable(old: dict, new: dict, tid: str) -> bool:
+    """Whether target ``tid`` is listed by both trees with the same content (only then are its runs compared)."""
+    return tid in new and old[tid]["content"] == new[tid]["content"]
 
 
 def _stored(path: str) -> dict | None:
@@ -84,11 +90,8 @@ def adopt_targets(old: dict, new: dict, evaluate, check_seeds: tuple[int, ...] =
     for tid in sorted(old):
         entry = {"target": tid, "stored": 0, "checked": 0, "adopted": 0, "status": "", "difference": None}
         report.append(entry)
-        if tid not in new:
-            entry["status"] = "not in the current tree"
-            continue
-        if old[tid]["content"] != new[tid]["content"]:
-            entry["status"] = "target changed"
+        if not comparable(old, new, tid):
+            entry["status"] = "target changed" if tid in new else "not in the current tree"
             continue
         pairs = [(tuple(o[:2]), o[2], n[2]) for o, n in zip(old[tid]["paths"], new[tid]["paths"], strict=True)]
         stored = {key: (src, dst, _stored(src)) for key, src, dst in pairs}
@@ -127,15 +130,6 @@ def adopt_targets(old: dict, new: dict, evaluate, check_seeds: tuple[int, ...] =
     return report
 
 
-def _fingerprint(src: Path | None, species: str) -> str:
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
-    code = "import sys; from abscopal.validation.cache import model_fingerprint; print(model_fingerprint(sys.argv[1]))"
-    done = subprocess.run([sys.executable, "-c", code, species], env=env, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
 def _evaluate(job):
     from abscopal.validation import suite
 
@@ -160,15 +154,14 @@ def main(argv=None) -> int:
         raise SystemExit(f"--from {args.source}: no src/abscopal there (expected the root of a source tree)")
     cache = Path(args.cache).resolve()
     check_seeds = tuple(int(s) for s in args.check_seeds.split(","))
-    old_fp, new_fp = _fingerprint(source, args.species), _fingerprint(None, args.species)
+    old_fp, old = list_paths(source, args.species, args.seeds, cache)
+    new_fp, new = list_paths(None, args.species, args.seeds, cache)
     if old_fp == new_fp:
         print(f"the {args.species} fingerprint is the same in both trees ({new_fp[:12]}): nothing to adopt")
         return 0
-    old = list_paths(source, args.species, args.seeds, cache)
-    new = list_paths(None, args.species, args.seeds, cache)
 
     # run the check seeds in parallel first (the only simulations), then compare in order
-    jobs = [(tid, seed, null) for tid in old if tid in new and old[tid]["content"] == new[tid]["content"]
+    jobs = [(tid, seed, null) for tid in old if comparable(old, new, tid)
             for seed, null, path in (tuple(p) for p in old[tid]["paths"])
             if seed in check_seeds and Path(path).exists()]
     start = time.time()
