@@ -379,6 +379,13 @@ def cmd_validate(args) -> int:
                 print(f"{target.id}: {problem}", file=stream)
         print(f"linted {len(chosen)} targets: {bad} problems", file=stream)
         return EXIT_OK if not bad else 1
+    if args.ids and args.part != "calibration":
+        from .validation.split import split_of
+
+        held = [i for i in args.ids if split_of(i) == "heldout"]
+        if held:  # the protocol's one easy slip: scoring a candidate on the held-out part before adopting it
+            print(f"note: {len(held)} named target(s) are in the held-out part ({', '.join(held)}); the validation "
+                  "protocol scores a model on them only once it is adopted (docs/validation.md)", file=sys.stderr)
     start = time.perf_counter()
 
     def progress(done, total, name):

@@ -259,3 +259,13 @@ def test_power_n_below_one_is_an_input_error(capsys, n):
     err = _one_line_error(capsys, "trial", str(EXAMPLES / "trial_mouse_tsa_four_arms.yaml"), "--size", "2", "--power",
                           "--power-n", n)
     assert "--power-n" in err and "positive integer" in err
+
+
+def test_naming_a_held_out_target_reminds_of_the_protocol(capsys):
+    """Scoring a candidate on held-out targets before adopting it is the protocol's easy slip (it happened once,
+    docs/calibration.md, IL2): naming one prints a reminder; a calibration target prints none."""
+    held, cal = "lymphocyte_radiosensitivity_invitro_invivo", "tumour_lq_alpha_beta"
+    code, _, err = _run(capsys, "validate", held, "--no-immune-null", "--workers", "1")
+    assert code == 0 and "held-out part" in err and held in err
+    code, _, err = _run(capsys, "validate", cal, "--no-immune-null", "--workers", "1")
+    assert code == 0 and "held-out part" not in err
