@@ -379,6 +379,7 @@ def cmd_validate(args) -> int:
                 print(f"{target.id}: {problem}", file=stream)
         print(f"linted {len(chosen)} targets: {bad} problems", file=stream)
         return EXIT_OK if not bad else 1
+    workers = _workers(args, min(2, os.cpu_count() or 1))  # bad input is refused before any note or work
     if args.ids and args.part != "calibration":
         from .validation.split import split_of
 
@@ -392,7 +393,7 @@ def cmd_validate(args) -> int:
         print(f"[{done}/{total}] {name}", file=sys.stderr)
 
     results = run_targets(args.ids or None, fast=args.fast, progress=progress, seeds=args.seeds,
-                          immune_null=not args.no_immune_null, workers=_workers(args, min(2, os.cpu_count() or 1)),
+                          immune_null=not args.no_immune_null, workers=workers,
                           keep=bool(args.docs), cache=args.cache, part=args.part)
     seconds = time.perf_counter() - start
     data = validation_json(results)
