@@ -101,7 +101,7 @@ def _escape_margin(species, tumour, overrides, tmb, pdl1, burden_mm3) -> float:
         ("til_proliferation_half_ratio", "1"), ("effector_death_rate", "1/day"), ("exhaustion_gain", "1"),
         ("burden_suppression_gain", "1"), ("systemic_suppression_burden", "mm^3"), ("antigenicity", "1"),
         ("suppression_baseline", "1"), ("tmb", "1/Mb"), ("tmb_exponent", "1"), ("pdl1_host_share", "1"),
-        ("recognition_half_saturation", "1"))}
+        ("recognition_half_saturation", "1"), ("il2_effector_gain", "1"))}
     for name, value in overrides:
         if name in v:
             v[name] = float(value)
@@ -110,7 +110,7 @@ def _escape_margin(species, tumour, overrides, tmb, pdl1, burden_mm3) -> float:
         1 + v["burden_suppression_gain"])
     # the M7 rate itself is a pure model function: evaluated from model/equations.py, as the package does
     inputs = dict(v, antigenicity=a_g, suppression=min(v["suppression_baseline"], s_burden), ratio=v["effector_ratio_baseline"],
-                  pdl1=pdl1, o_pd1=0.0, o_pdl1=0.0, flag_pd1_axis=1.0, immune_on=1.0, active=1.0)
+                  pdl1=pdl1, o_pd1=0.0, o_pdl1=0.0, o_il2=0.0, flag_pd1_axis=1.0, immune_on=1.0, active=1.0)
     return scalar_quantities(("effector_net_rate",), inputs)["effector_net_rate"]
 
 

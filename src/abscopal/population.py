@@ -286,7 +286,7 @@ def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float,
     inputs.update(
         antigenicity=values["antigenicity"] * (max(tmb, 1e-3) / values["tmb"]) ** values["tmb_exponent"],
         suppression=min(values["suppression_baseline"], s_target), ratio=values["effector_ratio_baseline"], pdl1=pdl1,
-        o_pd1=1.0 if blocked else 0.0, o_pdl1=0.0, flag_pd1_axis=1.0, immune_on=1.0, active=1.0)
+        o_pd1=1.0 if blocked else 0.0, o_pdl1=0.0, o_il2=0.0, flag_pd1_axis=1.0, immune_on=1.0, active=1.0)
     return scalar_quantities(("effector_net_rate",), inputs)["effector_net_rate"]
 
 

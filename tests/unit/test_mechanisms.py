@@ -147,3 +147,29 @@ def test_killing_saturates_at_a_ceiling_that_does_not_depend_on_recognition():
         assert rate(recognition, 1e6) == pytest.approx(ceiling, rel=1e-4)
     assert rate(1.0 / 3.0, 1e-4) == pytest.approx(rate(1.0, 1e-4) / 3.0, rel=1e-3)  # mass action at low E:T
     assert rate(1.0 / 3.0, 1.0) < rate(1.0, 1.0)  # recognition still matters below the ceiling
+
+
+def test_il2_drives_the_proliferation_of_a_lesions_effectors_and_only_while_given():
+    """M11/M7: IL-2 multiplies the proliferation of a lesion's effectors by 1 + g_I2 o_IL2 (IL2C, docs/calibration.md).
+    Two cycles of high-dose IL-2 raise the lesion's effectors several-fold by the end of the first cycle; with the gain
+    at 0 they are those of an untreated subject (up to the solver's steps at the doses; without the drug the term is a
+    factor of exactly 1, which is why every target that gives no IL-2 kept bit-identical results); and without T cells
+    IL-2 does nothing."""
+    from abscopal.model.state import Layout
+
+    il2 = [{"agent": "il-2", "dose": "600000 IU/kg", "every": "8 h", "start": "day 0", "count": 14}]
+
+    def effectors(drugs, host="competent", **overrides):
+        doc = human_base(tumour="melanoma", drugs=drugs, mechanisms={"occult_lesions": False, "priming": False},
+                         overrides=overrides, host={"immune": host}, simulation={"duration": "10 days"})
+        result = simulate(scenario(doc))
+        lay = Layout(len(result.subject.lesions), len(result.subject.agents))
+        at = int(np.argmin(abs(result.trajectory.time - 5.0)))
+        return result.trajectory.states[at, lay.lesion("effectors")], result.trajectory.volume_mm3[-1]
+
+    untreated, treated = effectors([]), effectors(il2)
+    assert np.all(treated[0] > 3 * untreated[0])
+    off = effectors(il2, il2_effector_gain=0.0)
+    assert off[0] == pytest.approx(untreated[0], rel=1e-6) and off[1] == pytest.approx(untreated[1], rel=1e-6)
+    nude_untreated, nude_treated = effectors([], "t_cell_deficient"), effectors(il2, "t_cell_deficient")
+    assert nude_treated[1] == pytest.approx(nude_untreated[1], rel=1e-6)

@@ -122,6 +122,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("gmcsf_dc_gain", "1", "g_G", "M11", "relative increase of DC abundance at full GM-CSF effect"),
     _P("tlr3_danger_gain", "1", "g_3", "M11", "danger signal added by a TLR3 agonist at full effect (IFN-signal units)"),
     _P("il2_expansion_gain", "1", "g_2", "M11", "co-stimulatory boost of clonal expansion by IL-2 at full effect"),
+    _P("il2_effector_gain", "1", "g_I2", "M11", "relative increase of the proliferation rate of a lesion's effector T cells at full IL-2 effect"),
     _P("ox40_expansion_gain", "1", "g_O", "M11", "co-stimulatory boost of clonal expansion by anti-OX40 at full effect"),
     _P("cd137_expansion_gain", "1", "g_K", "M11", "co-stimulatory boost of clonal expansion by anti-CD137 at full effect"),
     # M12 host

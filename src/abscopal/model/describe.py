@@ -260,7 +260,8 @@ def describe(species: str = "human", tumour: str = "nsclc", *, markdown: bool = 
     out += _agent_tables()
     out += ["## M11: other immune agents", "",
             "GM-CSF and Flt3-L raise dendritic-cell abundance, a TLR3 agonist adds a danger signal, IL-2 and agonist "
-            "anti-OX40 / anti-CD137 raise clonal expansion, anti-TGF-beta removes part of the TGF-beta-mediated "
+            "anti-OX40 / anti-CD137 raise clonal expansion, IL-2 also multiplies the proliferation of a lesion's "
+            "effectors by 1 + g_I2 o_IL2 (M7's proliferation term), anti-TGF-beta removes part of the TGF-beta-mediated "
             "suppression (RT-induced and the TGF-beta share of baseline, M8); each acts "
             "through its target's occupancy (agent tables above).", ""]
     out += _equations_block("M11", lines)

@@ -91,7 +91,9 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     ("lesion", "influx", "entry * blood_effectors"),
     ("systemic", "influx_total", "sum_lesions(influx)"),
     # M7 intratumoural proliferation, PD-L1; M8 local suppression
+    # IL-2 (M11) drives the proliferation of antigen-experienced effectors in the lesion (o_il2 = 0: factor exactly 1)
     ("lesion", "proliferation", "til_proliferation_rate * recognition * (1.0 - pdl1_max_inhibition * engaged)"
+                                " * (1.0 + il2_effector_gain * o_il2)"
                                 " / ((1.0 + suppression) * (1.0 + ratio / til_proliferation_half_ratio)) * immune_on * active"),
     # net per-capita rate of a lesion's effectors apart from influx; population.escape_margin evaluates it at baseline
     ("lesion", "effector_net_rate", "proliferation - effector_death_rate * (1.0 + exhaustion_gain * engaged)"),

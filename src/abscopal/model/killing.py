@@ -16,7 +16,8 @@ reaches whatever the tumour cells express: Tang H et al. J Clin Invest 2018;128:
 local suppression 1/(1 + S_i), and absent in an immune-deficient host (M12). PD-L1 follows (rate k_L) its
 baseline P_0 raised by IFN-gamma of infiltrating T cells (g_L, half at q_L) and by the radiation IFN signal
 (g_R, M4). Effectors enter by trafficking (M6), proliferate inside the lesion at r_E r reduced by engaged
-PD-L1, suppression and antigen competition (q_E), and die at delta_E, more with engaged PD-L1 (exhaustion
+PD-L1, suppression and antigen competition (q_E), faster under IL-2 (times 1 + g_I2 o_IL2: IL-2 is the
+T-cell growth factor, M11), and die at delta_E, more with engaged PD-L1 (exhaustion
 x_E). The intratumoural proliferation term is the lever of PD-1/PD-L1 blockade: with PD-L1 engaged and
 suppression high, loss exceeds proliferation; blockade lets effectors expand until antigen competition
 balances loss. Their net per-capita rate apart from influx is one quantity of the equations

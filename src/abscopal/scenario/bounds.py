@@ -108,7 +108,7 @@ BOUNDS: dict[str, Bound] = {
     "bath_lymphocyte_density": BATH_DENSITY, "bath_max_volume": BODY_VOLUME,
     # M11 agents
     "dc_expansion_rate": RATE, "flt3_dc_gain": GAIN, "gmcsf_dc_gain": GAIN, "tlr3_danger_gain": GAIN,
-    "il2_expansion_gain": GAIN, "ox40_expansion_gain": GAIN, "cd137_expansion_gain": GAIN,
+    "il2_expansion_gain": GAIN, "il2_effector_gain": GAIN, "ox40_expansion_gain": GAIN, "cd137_expansion_gain": GAIN,
     # M12 host
     "t_cell_deficient_alc_fraction": FRACTION, "cd8_alc_fraction": FRACTION,
     # M14 occult lesions
