@@ -275,6 +275,7 @@ def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float,
     L_0 = h_L + (1 - h_L) P_0.
     Above zero the untreated tumour would be rejected: not a presenting patient. ``blocked``: the same rate with
     PD-1 fully blocked (L_0 = 0), above zero when blockade alone would reject the tumour."""
+    from .agents.library import TARGETS
     from .model.codegen import scalar_quantities
     from .model.subject import parameter_values
 
@@ -286,7 +287,9 @@ def escape_margin(c: _TumourConstants, overrides: list, tmb: float, pdl1: float,
     inputs.update(
         antigenicity=values["antigenicity"] * (max(tmb, 1e-3) / values["tmb"]) ** values["tmb_exponent"],
         suppression=min(values["suppression_baseline"], s_target), ratio=values["effector_ratio_baseline"], pdl1=pdl1,
-        o_pd1=1.0 if blocked else 0.0, o_pdl1=0.0, o_il2=0.0, flag_pd1_axis=1.0, immune_on=1.0, active=1.0)
+        flag_pd1_axis=1.0, immune_on=1.0, active=1.0)
+    inputs.update({f"o_{target}": 0.0 for target in TARGETS})  # no drug at presentation, whichever terms read one
+    inputs["o_pd1"] = 1.0 if blocked else 0.0
     return scalar_quantities(("effector_net_rate",), inputs)["effector_net_rate"]
 
 

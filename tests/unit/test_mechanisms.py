@@ -149,9 +149,9 @@ def test_killing_saturates_at_a_ceiling_that_does_not_depend_on_recognition():
     assert rate(1.0 / 3.0, 1.0) < rate(1.0, 1.0)  # recognition still matters below the ceiling
 
 
-def test_il2_drives_the_proliferation_of_a_lesions_effectors_and_only_while_given():
+def test_il2_drives_the_proliferation_of_a_lesions_effectors():
     """M11/M7: IL-2 multiplies the proliferation of a lesion's effectors by 1 + g_I2 o_IL2 (IL2C, docs/calibration.md).
-    Two cycles of high-dose IL-2 raise the lesion's effectors several-fold by the end of the first cycle; with the gain
+    One cycle of high-dose IL-2 (14 doses every 8 h) raises the lesion's effectors several-fold by day 5; with the gain
     at 0 they are those of an untreated subject (up to the solver's steps at the doses; without the drug the term is a
     factor of exactly 1, which is why every target that gives no IL-2 kept bit-identical results); and without T cells
     IL-2 does nothing."""
