@@ -368,10 +368,9 @@ def cmd_validate(args) -> int:
 
     stream = sys.stderr if args.json == "-" else sys.stdout
     if args.lint:
-        from .validation.suite import lint_target, load_targets
+        from .validation.suite import lint_target, select_targets
 
-        targets = load_targets()
-        chosen = [targets[i] for i in args.ids] if args.ids else list(targets.values())
+        chosen = select_targets(args.ids or None)  # an unknown id is an input error, as without --lint
         bad = 0
         for target in chosen:
             for problem in lint_target(target):

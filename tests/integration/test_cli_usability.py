@@ -125,6 +125,13 @@ def test_a_worker_count_below_one_is_refused(capsys, command, target, count):
     assert "--workers" in err and "positive integer" in err
 
 
+@pytest.mark.parametrize("flags", [(), ("--lint",)])
+def test_an_unknown_target_id_is_one_line_with_the_near_name(capsys, flags):
+    """`validate --lint` once met an unknown id with an internal KeyError; with or without --lint it is input."""
+    err = _one_line_error(capsys, "validate", *flags, "formenti2018_nsclc_rt_ipilimumb")
+    assert "unknown validation target" in err and "did you mean 'formenti2018_nsclc_rt_ipilimumab'" in err
+
+
 def test_trial_file_given_to_simulate_names_the_trial_command(capsys):
     path = str(EXAMPLES / "trial_nsclc_sbrt_pembrolizumab.yaml")
     assert f"`abscopal trial {path}`" in _one_line_error(capsys, "simulate", path)
