@@ -37,3 +37,14 @@ def test_the_documented_markdown_names_the_same_model():
     text = (ROOT / "docs" / "validation.md").read_text()
     for species in SPECIES:
         assert f"{species} {model_fingerprint(species)[:12]}" in text
+
+
+def test_the_run_time_line_states_what_the_evaluations_cost_not_only_the_cached_wall_time():
+    """docs/validation.md said 'full run time 126 s' for a run that read nearly everything from the cache; an uncached
+    run of the same report took 1,666 s on 2 cores (2026-12-07). The line now adds the CPU time of the evaluations."""
+    from types import SimpleNamespace
+
+    from abscopal.validation.docs import _time_line
+
+    line = _time_line([SimpleNamespace(seconds=2000.0), SimpleNamespace(seconds=1600.0)], 126.0)
+    assert "126 s for this run" in line and "3,600 CPU-seconds" in line and "about 30 minutes on 2 cores" in line

@@ -67,6 +67,15 @@ def _figure(result, folder: Path) -> str | None:
     return path.name
 
 
+def _time_line(results, seconds: float) -> str:
+    """This run's wall time, and what the same evaluations cost when simulated: a run that read most of them from
+    the cache (--cache) took seconds, while the report that runs on demand without one takes the simulation time."""
+    cpu = sum(r.seconds for r in results)
+    return (f"- run time: {seconds:.0f} s for this run on this machine (evaluations read from a cache take no time);"
+            f" its evaluations took {cpu:,.0f} CPU-seconds when simulated, about {cpu / 2 / 60:.0f} minutes on 2"
+            " cores without a cache")
+
+
 def write_docs(results, out_dir: Path, seconds: float) -> Path:
     from ..vocabulary import SPECIES
     from .cache import model_fingerprint
@@ -89,7 +98,7 @@ def write_docs(results, out_dir: Path, seconds: float) -> Path:
         "",
         *[f"- {line.strip()}" for line in totals_lines(data)],
         *_missing_line(results),
-        f"- full run time on this machine: {seconds:.0f} s",
+        _time_line(results, seconds),
         "- model fingerprints (abscopal.validation.cache.model_fingerprint): "
         + ", ".join(f"{species} {model_fingerprint(species)[:12]}" for species in SPECIES),
         "",
