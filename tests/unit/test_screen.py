@@ -56,10 +56,12 @@ def test_apply_set_replaces_an_entry_and_keeps_its_unit_and_source(tmp_path):
 
 def test_apply_set_adds_a_shared_parameter_to_a_tumour_file_with_the_shared_unit(tmp_path):
     tree = _tree(tmp_path)
-    screen.apply_set(tree, {"file": "tumours/human/nsclc.toml", "key": "effector_extraction", "value": 0.037}, "why")
-    entry = tomllib.loads((tree / "tumours" / "human" / "nsclc.toml").read_text())["parameters"]["effector_extraction"]
-    shared = tomllib.loads((tree / "shared" / "human.toml").read_text())["parameters"]["effector_extraction"]
-    assert entry["value"] == pytest.approx(0.037) and entry["unit"] == shared["unit"]
+    # a shared key the tumour file does not carry (effector_extraction, used here first, has been per type since AC)
+    assert "icd_basal" not in tomllib.loads((tree / "tumours" / "human" / "nsclc.toml").read_text())["parameters"]
+    screen.apply_set(tree, {"file": "tumours/human/nsclc.toml", "key": "icd_basal", "value": 0.037}, "why")
+    entry = tomllib.loads((tree / "tumours" / "human" / "nsclc.toml").read_text())["parameters"]["icd_basal"]
+    shared = tomllib.loads((tree / "shared" / "human.toml").read_text())["parameters"]["icd_basal"]
+    assert entry["value"] == pytest.approx(0.037) and entry["unit"] == shared["unit"] and "screen: why" in entry["assumption"]
     with pytest.raises(screen.CandidateError, match="unit is unknown"):
         screen.apply_set(tree, {"file": "tumours/human/nsclc.toml", "key": "no_such_parameter", "value": 1}, "why")
     with pytest.raises(screen.CandidateError, match="does not exist"):
