@@ -69,7 +69,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("alc_reference", "1/uL", "ALC_ref", "M5", "ALC at which the naive repertoire supports reference priming"),
     _P("alc_priming_exponent", "1", "n_A", "M5", "priming scales as (ALC/ALC_ref)^n_A (precursor frequency and help from the lymphocyte pool)"),
     # M6 trafficking
-    _P("effector_extraction", "1", "epsilon", "M6", "probability that a circulating effector T cell passing through a lesion's vessels enters it"),
+    _P("effector_extraction", "1", "epsilon", "M6", "probability that a circulating effector T cell passing through a lesion's vessels enters it", "tumour"),
     _P("perfusion_size_exponent", "1", "gamma_Q", "M6", "blood flow per volume of a lesion falls as (V_Q/V)^gamma_Q with its size"),
     _P("perfusion_reference_volume", "mm^3", "V_Q", "M6", "lesion volume at which the site's tumour perfusion holds"),
     _P("damage_recruitment_gain", "1", "g_D", "M6", "rise of effector entry per unit doomed share of a lesion (RT-induced chemokines and adhesion molecules)"),
