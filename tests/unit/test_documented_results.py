@@ -48,3 +48,33 @@ def test_the_run_time_line_states_what_the_evaluations_cost_not_only_the_cached_
 
     line = _time_line([SimpleNamespace(seconds=2000.0), SimpleNamespace(seconds=1600.0)], 126.0)
     assert "126 s for this run" in line and "3,600 CPU-seconds" in line and "about 30 minutes on 2 cores" in line
+
+
+def test_the_calibration_summary_states_the_documented_counts_and_the_shipped_ensemble():
+    """docs/calibration.md opens with a summary rewritten each session; its figures must be those of the documented
+    run and of the ensemble that ships, so that a session that regenerates the report cannot leave it stale."""
+    data = json.loads(DOCUMENTED.read_text())
+    text = (ROOT / "docs" / "calibration.md").read_text()
+    summary = text.split("## Where calibration stands", 1)[1].split("\n## ", 1)[0]
+    cal, held, never = data["calibration"], data["heldout"], data["heldout_never_fitted"]
+    assert (f"calibration part **{cal['passed']} of {cal['total']} directions, {cal['numeric']['passed']} of "
+            f"{cal['numeric']['total']} numeric checks**") in summary
+    assert (f"held-out part **{held['passed']} of {held['total']} directions, {held['numeric']['passed']} of "
+            f"{held['numeric']['total']} numeric checks**") in summary
+    assert f"never fitted: {never['passed']} of {never['total']}, {never['numeric']['passed']} of {never['numeric']['total']}" in summary
+    assert (f"all counted targets {data['passed']} of {data['total']} and {data['numeric']['passed']} of "
+            f"{data['numeric']['total']}, {data['negative']} of them negative or null") in summary
+    shipped = json.loads((ROOT / "src" / "abscopal" / "parameters" / "posterior" / "mouse.json").read_text())
+    assert f"The mouse ensemble ships ({len(shipped['sets'])} sets" in summary
+    assert f"its {len(shipped['parameters'])} free parameters" in summary
+
+
+def test_the_calibration_summary_names_the_twenty_seed_reference_with_its_counts():
+    text = (ROOT / "docs" / "calibration.md").read_text()
+    summary = text.split("## Where calibration stands", 1)[1].split("\n## ", 1)[0]
+    path = summary.split("main's 20-seed reference is `", 1)[1].split("`", 1)[0]
+    reference = json.loads((ROOT / path).read_text())
+    assert reference["seeds"] == 20
+    cal = reference["calibration"]
+    assert (f"`{path}`: {cal['passed']} of {cal['total']} directions, {cal['numeric']['passed']} of "
+            f"{cal['numeric']['total']} numeric checks") in summary
