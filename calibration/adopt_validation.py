@@ -45,11 +45,12 @@ from abscopal.validation import suite
 from abscopal.validation.cache import EvaluationCache, model_fingerprint, target_species
 species, seeds, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 store = EvaluationCache(folder)
+target_content = getattr(suite, "target_content", dataclasses.asdict)  # trees before 2026-12-07 key the whole target
 out = {"fingerprint": model_fingerprint(species), "targets": {}}
 for tid, t in sorted(suite.load_targets().items()):
     if target_species(t) != species or t.design is None:
         continue
-    content = hashlib.sha256(json.dumps(dataclasses.asdict(t), sort_keys=True, default=str).encode()).hexdigest()
+    content = hashlib.sha256(json.dumps(target_content(t), sort_keys=True, default=str).encode()).hexdigest()
     out["targets"][tid] = {"content": content, "paths": [[k, null, str(store._path(t, k, null))] for k in range(seeds)
                                                         for null in (False, True)]}
 print(json.dumps(out))

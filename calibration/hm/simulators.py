@@ -50,12 +50,10 @@ class ModelSimulator:
         return model_fingerprint(self.species)  # the species' own files: the other species' values cannot move these runs
 
     def digest(self) -> str:
-        import dataclasses
-
         from abscopal.validation import suite
 
         targets = suite.load_targets()
-        blob = json.dumps([dataclasses.asdict(targets[i]) for i in self.ids], sort_keys=True, default=str)
+        blob = json.dumps([suite.target_content(targets[i]) for i in self.ids], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def checks(self):

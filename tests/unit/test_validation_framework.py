@@ -66,6 +66,34 @@ def test_pass_probability_and_immune_null_scoring():
     assert row["simulated"]["a"] == pytest.approx(1.25) and row["simulated_se"]["a"] == pytest.approx(0.75)
 
 
+def test_an_amended_design_is_counted_as_failed_once():
+    """Protocol 1 (docs/validation.md): a design edited after the model's result was seen counts as failed in the
+    report that first scores it, whatever its checks say; once the amendment records where that happened, later
+    reports score it. The amendment record is not part of the cache key (it cannot change a simulated value)."""
+    from abscopal.validation.suite import Evaluation, Target, lint_target, score_target, target_content
+
+    target = Target(id="x", kind="preclinical", citation="c", direction="a < b", design={"arms": {}},
+                    observables={"a": {}, "b": {}}, checks=({"expr": "a < b", "text": "a below b"},),
+                    numeric=({"observable": "a", "low": 0, "high": 1, "why": "w"},))
+    runs = [Evaluation({"a": 0.5, "b": 1.0}, [])] * 5  # every check holds on every seed
+    assert score_target(target, runs)["passed"] is True
+    pending = {"date": "2026-12-07", "change": "population selected as refractory", "why": "the trial enrolled it"}
+    amended = Target(**{**target.__dict__, "amended": (pending,)})
+    row = score_target(amended, runs)
+    assert row["pass_probability"] == 1.0 and row["passed"] is False
+    assert row["numeric_passed"] == 0 and row["numeric"][0]["passed"] is False and "counted as failed once" in row["note"]
+    assert row["amended"] == [pending]
+    counted = Target(**{**target.__dict__, "amended": ({**pending, "counted_failed_in": "commit abc1234"},)})
+    assert score_target(counted, runs)["passed"] is True and score_target(counted, runs)["numeric_passed"] == 1
+    assert target_content(amended) == target_content(counted) == target_content(target)
+    assert "amended" not in target_content(target)
+    bad = Target(**{**target.__dict__, "amended": ({"date": "7 Dec", "change": "", "why": "w", "extra": 1},)})
+    assert any("amended[0]" in p for p in lint_target(bad))
+    bad = Target(**{**target.__dict__, "amended": ({"date": "7 Dec", "change": "", "why": "w"},)})
+    problems = lint_target(bad)
+    assert any("amended[0].change" in p for p in problems) and any("amended[0].date" in p for p in problems)
+
+
 def test_immune_null_design_removes_t_cells_in_every_arm():
     from abscopal.validation.suite import design_document
 

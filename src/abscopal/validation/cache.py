@@ -8,7 +8,6 @@ Changing the model or the target changes the key, so stale results are never reu
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -85,7 +84,9 @@ class EvaluationCache:
         self.folder = Path(folder)
 
     def _path(self, target, seed: int, null: bool) -> Path:
-        content = json.dumps(dataclasses.asdict(target), sort_keys=True, default=str)
+        from .suite import target_content
+
+        content = json.dumps(target_content(target), sort_keys=True, default=str)
         key = hashlib.sha256(f"{model_fingerprint(target_species(target))}|{content}|{seed}|{null}".encode()).hexdigest()
         return self.folder / target.id / f"{key[:24]}.json"
 

@@ -15,7 +15,10 @@ The rules below are enforced by the code (`src/abscopal/validation/`) and its te
    treatment or combination added nothing, a knockout or depletion abolished the effect, or the population does
    not respond. Designs and checks are written from the paper before the model is run on them
    (`abscopal validate --lint` checks a file without running the model), and never edited after seeing the
-   model's result: a design found wrong later is said so in its note and counted as failed once.
+   model's result: a design found wrong later is said so in its note, recorded under `amended` (date, change,
+   why) and counted as failed once: the report that first scores the amended design counts the target failed
+   whatever its checks say, and the entry then records where that report is (`counted_failed_in`), after which
+   reports score it.
 2. **Pre-registered split.** `split.py` puts a target in the held-out part when the first 8 hex digits of
    sha256("abscopal-split/1:" + id) modulo 100 are below 35. The rule and the register `split.tsv` (every id,
    its part, the date it was registered, and whether earlier calibrations had already fitted it) were committed

@@ -10,6 +10,7 @@ checks against published numbers with a justified tolerance, ``published`` numbe
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -59,6 +60,33 @@ class Target:
     negative: bool = False  # the published result is null or negative (no benefit added, or no response)
     immune: bool = True  # the claim involves immunity: the target is re-run with T cells absent and must fail there
     readback: str = ""  # why the target cannot fail (reads parameters back, or an identity); reported, never counted
+    # design amendments made after the model's result on the target was seen (docs/validation.md, Protocol 1): each
+    # {date, change, why, counted_failed_in}; while one has no counted_failed_in, the target counts as failed
+    amended: tuple[dict, ...] = ()
+
+
+AMENDMENT_KEYS = ("date", "change", "why", "counted_failed_in")
+NOT_SIMULATED = ("amended",)  # target fields that cannot change a simulated value: left out of cache keys
+
+
+def target_content(target: Target) -> dict:
+    """The target as the caches key it (validation, history matching): every field that can change what its
+    evaluations return. The amendment record is left out, so recording where an amendment was counted as failed
+    does not re-simulate the target (its design change already did), and the keys of unamended targets are those
+    they had before the field existed."""
+    import dataclasses
+
+    content = dataclasses.asdict(target)
+    for name in NOT_SIMULATED:
+        content.pop(name, None)
+    return content
+
+
+def pending_amendments(target: Target) -> list[dict]:
+    """Amendments not yet counted as failed: the report that first scores the amended design counts the target as
+    failed (directions and every numeric check) whatever its checks say; once that report is committed, the entry
+    records where (``counted_failed_in``: the commit, or the report file and date) and later reports score it."""
+    return [a for a in target.amended if not a.get("counted_failed_in")]
 
 
 @cache
@@ -76,6 +104,8 @@ def load_targets() -> dict[str, Target]:
             numeric=tuple(raw.get("numeric", [])), published=raw.get("published", {}), fast=bool(raw.get("fast", False)),
             note=raw.get("note", ""), negative=bool(raw.get("negative", False)),
             immune=bool(raw.get("immune", raw.get("design") is not None)), readback=raw.get("readback", ""),
+            amended=tuple({k: str(v) for k, v in a.items()} if isinstance(a, dict) else a  # YAML reads dates as dates
+                          for a in raw.get("amended", []) or []),
         )
         if path.name != f"{target.id}.yaml":
             raise ValueError(f"validation target file {path.name} holds id {target.id}")
@@ -220,11 +250,19 @@ def score_target(target: Target, evaluations: list[Evaluation], nulls: list[Eval
                                "why": spec.get("why", ""), "pass_probability": share, "passed": passed})
         if not passed:
             problems.append(f"numeric held on {share:.0%} of seeds: {check['text']}")
+    pending = pending_amendments(target)
+    for amendment in pending:
+        problems.append(f"design amended on {amendment.get('date')} after its result was seen ({amendment.get('change')}): "
+                        "counted as failed once, in this report, whatever its checks say")
+        for n in row["numeric"]:
+            n["passed"] = False
+    if target.amended:
+        row["amended"] = [dict(a) for a in target.amended]
     row["numeric_total"] = len(row["numeric"])
     row["numeric_passed"] = sum(n["passed"] for n in row["numeric"])
     probability = float(np.mean(held))
     row["pass_probability"] = probability if seeds > 1 else None
-    row["passed"] = probability >= PASS_PROBABILITY if seeds > 1 else bool(held[0])
+    row["passed"] = (probability >= PASS_PROBABILITY if seeds > 1 else bool(held[0])) and not pending
     if nulls:
         null_probability = float(np.mean([_directions_hold(target, e.values) for e in nulls]))
         null_passes = null_probability >= PASS_PROBABILITY if len(nulls) > 1 else null_probability == 1.0
@@ -380,6 +418,20 @@ BUILTIN_METRICS = ("lesion_mean_volume", "lesion_median_volume", "controlled_fra
                    "rate_below_median", "auc", "conditional_rate", "tcd50", "probe")
 
 
+def _amendment_problems(target: Target) -> list[str]:
+    problems = []
+    for k, amendment in enumerate(target.amended):
+        if not isinstance(amendment, dict) or set(amendment) - set(AMENDMENT_KEYS):
+            problems.append(f"amended[{k}]: expected a mapping with keys {', '.join(AMENDMENT_KEYS)}")
+            continue
+        for key in ("date", "change", "why"):
+            if not str(amendment.get(key) or "").strip():
+                problems.append(f"amended[{k}].{key}: missing (the date, what changed in the design, and why)")
+        if amendment.get("date") and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(amendment["date"])):
+            problems.append(f"amended[{k}].date: {amendment['date']!r}; expected YYYY-MM-DD")
+    return problems
+
+
 def lint_target(target: Target) -> list[str]:
     """Problems of a target file found without running the model: the design parses, observables name known
     metrics, arms and lesions of the design, and every check names only defined observables. Encoders use it
@@ -389,7 +441,7 @@ def lint_target(target: Target) -> list[str]:
     from ..errors import InputError
     from .split import register, split_of
 
-    problems = []
+    problems = _amendment_problems(target)
     if target.id not in register():
         problems.append(f"id not in split.tsv (append: {target.id}\t{split_of(target.id)}\t<date>\tno)")
     if target.status == "out_of_scope":
