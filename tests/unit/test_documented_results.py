@@ -50,12 +50,17 @@ def test_the_run_time_line_states_what_the_evaluations_cost_not_only_the_cached_
     assert "126 s for this run" in line and "3,600 CPU-seconds" in line and "about 30 minutes on 2 cores" in line
 
 
+def _calibration_summary() -> str:
+    """The opening section of docs/calibration.md, rewritten each session."""
+    text = (ROOT / "docs" / "calibration.md").read_text()
+    return text.split("## Where calibration stands", 1)[1].split("\n## ", 1)[0]
+
+
 def test_the_calibration_summary_states_the_documented_counts_and_the_shipped_ensemble():
     """docs/calibration.md opens with a summary rewritten each session; its figures must be those of the documented
     run and of the ensemble that ships, so that a session that regenerates the report cannot leave it stale."""
     data = json.loads(DOCUMENTED.read_text())
-    text = (ROOT / "docs" / "calibration.md").read_text()
-    summary = text.split("## Where calibration stands", 1)[1].split("\n## ", 1)[0]
+    summary = _calibration_summary()
     cal, held, never = data["calibration"], data["heldout"], data["heldout_never_fitted"]
     assert (f"calibration part **{cal['passed']} of {cal['total']} directions, {cal['numeric']['passed']} of "
             f"{cal['numeric']['total']} numeric checks**") in summary
@@ -70,8 +75,7 @@ def test_the_calibration_summary_states_the_documented_counts_and_the_shipped_en
 
 
 def test_the_calibration_summary_names_the_twenty_seed_reference_with_its_counts():
-    text = (ROOT / "docs" / "calibration.md").read_text()
-    summary = text.split("## Where calibration stands", 1)[1].split("\n## ", 1)[0]
+    summary = _calibration_summary()
     path = summary.split("main's 20-seed reference is `", 1)[1].split("`", 1)[0]
     reference = json.loads((ROOT / path).read_text())
     assert reference["seeds"] == 20
