@@ -12,6 +12,11 @@ from pathlib import Path
 from .trial.endpoints import TCP_MEANING
 from .vocabulary import NOTICE
 
+# Human TCP is a lower bound today: the model counts every tumour cell as a clonogen (docs/trials.md, "Before you use a
+# result"); printed beside TCP_MEANING so a user reading 0.000 after a curative course is not misled.
+HUMAN_TCP_CAVEAT = ("Human TCP counts every tumour cell as a clonogen, so after a curative course it understates "
+                    "local control (clinically 70-90% after definitive chemoradiation): docs/trials.md")
+
 
 def _fmt(value, spec=".1f"):
     if value is None:
@@ -58,6 +63,8 @@ def summary_text(result) -> str:
         )
     if any(les["irradiated"] for les in d["lesions"]):
         lines.append(TCP_MEANING)
+        if d["species"] == "human":
+            lines.append(HUMAN_TCP_CAVEAT)
     u = d.get("uncertainty")
     if u:
         lines += ["", f"90% credible intervals over {u['draws']} draws of the posterior ensemble ({u['ensemble']}; "

@@ -107,6 +107,19 @@ def test_tcp_is_shown_for_irradiated_lesions_only_and_says_what_it_means():
     assert TCP_MEANING in buffer.getvalue()
 
 
+def test_human_tcp_is_printed_with_its_known_limit_and_mouse_tcp_without_it():
+    import io
+
+    from abscopal.report import HUMAN_TCP_CAVEAT
+    from abscopal.scenario.load import load_scenario
+    from abscopal.simulate import simulate
+
+    for example, expected in (("nsclc_sbrt_pembrolizumab.yaml", True), ("mouse_tsa_bilateral_3x8_anti_ctla4.yaml", False)):
+        buffer = io.StringIO()
+        simulate(load_scenario(EXAMPLES / example)).print_summary(file=buffer)
+        assert (HUMAN_TCP_CAVEAT in buffer.getvalue()) is expected, example
+
+
 def test_a_single_lesion_cohort_reports_efs():
     doc = {"abscopal": 1, "name": "early stage", "species": "human", "tumour": "nsclc",
            "patient": {"lesions": [{"id": "lung1", "site": "lung", "diameter": "25 mm"}]},
