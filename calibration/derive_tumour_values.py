@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             by_type = cd8_abundance(args.leuk, args.cibersort)
             if REFERENCE not in by_type:
                 raise ValueError(f"{args.cibersort}: no {REFERENCE} samples, so there is no melanoma reference")
-            reference = median_with_interval(by_type[REFERENCE])[0]
+            reference = float(np.median(by_type[REFERENCE]))
             for t in args.types or sorted(by_type):
                 if t not in by_type:
                     raise ValueError(f"TCGA type {t!r} not in the files (types: {', '.join(sorted(by_type))})")
