@@ -15,7 +15,8 @@ from .vocabulary import NOTICE
 # Human TCP is a lower bound today: the model counts every tumour cell as a clonogen (docs/trials.md, "Before you use a
 # result"); printed beside TCP_MEANING so a user reading 0.000 after a curative course is not misled.
 HUMAN_TCP_CAVEAT = ("Human TCP counts every tumour cell as a clonogen, so after a curative course it understates "
-                    "local control (clinically 70-90% after definitive chemoradiation): docs/trials.md")
+                    "local control (clinically about 55-70% in stage III lung, 80-90% in head and neck and cervix "
+                    "after definitive chemoradiation): docs/trials.md")
 
 
 def _fmt(value, spec=".1f"):
