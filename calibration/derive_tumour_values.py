@@ -65,16 +65,20 @@ def pdl1_mean(share_at_least_1pct: float, concentration: float = 2.0) -> float:
     if not 0.0 < share_at_least_1pct < 1.0:
         raise ValueError("the share of tumours at TPS >= 1% must lie strictly between 0 and 1")
 
-    def gap(m: float) -> float:
-        return stats.beta.sf(0.01, concentration * m, concentration * (1.0 - m)) - share_at_least_1pct
+    from abscopal.population import _pdl1_beta  # the shapes the population draws use, so the two cannot drift
 
-    return float(optimize.brentq(gap, 1e-6, 1.0 - 1e-6))
+    def gap(m: float) -> float:
+        return stats.beta.sf(0.01, *_pdl1_beta(m, {}, concentration)) - share_at_least_1pct
+
+    return float(optimize.brentq(gap, 1e-3, 1.0 - 1e-3))  # _pdl1_beta's own bounds on the mean
 
 
 def tmb_median(shares_above_10: list[float], cv: float = 1.0) -> float:
     from scipy import stats
 
-    sigma = math.sqrt(math.log(1.0 + cv * cv))
+    from abscopal.population import _sigma  # the log-SD the population's TMB draws use
+
+    sigma = _sigma(cv)
     medians = []
     for share in shares_above_10:
         if not 0.0 < share < 1.0:
