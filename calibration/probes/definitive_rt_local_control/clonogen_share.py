@@ -10,8 +10,16 @@ population's local control at the end of follow-up. f = 1 is the model as it shi
 With ``--fixed-alpha`` every patient gets the type's alpha (a user override fixes a parameter for every subject), which
 removes the population's spread of radiosensitivity (`alpha_cv`, a fit) and shows how much of the loss of control it
 makes.
+With ``--readout nadir`` each patient's control is read as the Poisson probability exp(-f x fewest viable cells after
+the course) instead of from the deterministic end state: the model's own extinction (growth damped by N/(N + N_x),
+loss d_0) removes a residue only below N_x d_0/(g - d_0) cells, i.e. below d_0/g (about 0.002 for the human types:
+d_0 ~ 3.5e-4/day, g = 0.2/day) expected clonogens, where Poisson statistics sterilise a lesion with probability
+exp(-expected clonogens) (one half at 0.69). ``--population NAME=VALUE`` (repeatable) replaces a value of the human
+population file for the run (alpha_cv, hypoxic_fraction_logit_sd, p53_alpha_factor, ...), to see which spread costs
+the control.
 
     .venv/bin/python calibration/probes/definitive_rt_local_control/clonogen_share.py [--size 200] [--days 1095]
+        [--readout end|nadir] [--population alpha_cv=0.23 ...]
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+import abscopal.population as population
 from abscopal.population import parse_population, sample_subject
 from abscopal.scenario.load import load_scenario
 from abscopal.simulate import _subject_for, run_subjects
@@ -31,7 +40,20 @@ HERE = Path(__file__).resolve().parent
 SHARES = (1.0, 0.1, 0.01, 0.001)
 
 
-def local_control(path: Path, share: float, size: int, days: float, seed: int = 11, fixed_alpha: bool = False) -> float:
+def _population_values(changes: dict[str, float]):
+    """Replace values of the population file for this process (a probe's what-if; the file is not touched)."""
+    shipped = population.population_values
+    values = dict(shipped("human"))
+    unknown = set(changes) - set(values)
+    if unknown:
+        raise SystemExit(f"--population: not in the human population file: {sorted(unknown)}")
+    values.update(changes)
+    population.population_values = lambda species: values if species == "human" else shipped(species)
+    population._tumour_constants.cache_clear()
+
+
+def local_control(path: Path, share: float, size: int, days: float, seed: int = 11, fixed_alpha: bool = False,
+                  readout: str = "end") -> float:
     base = load_scenario(path)
     extra = [("extinction_scale", str(1.0 / share))]
     if fixed_alpha:
@@ -43,7 +65,8 @@ def local_control(path: Path, share: float, size: int, days: float, seed: int = 
     scenarios = [sample_subject(base, spec, k) for k in range(size)]
     subjects = [_subject_for(sc, k) for k, sc in enumerate(scenarios)]
     runs = run_subjects(subjects, days, 1.0)
-    tcp = [math.exp(-share * float(tr.viable_cells[-1, 0])) if tr.status == "ok" else float("nan") for tr in runs]
+    row = -1 if readout == "end" else slice(None)
+    tcp = [math.exp(-share * float(np.min(tr.viable_cells[row, 0]))) if tr.status == "ok" else float("nan") for tr in runs]
     return float(np.nanmean(tcp))
 
 
@@ -52,13 +75,26 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--days", type=float, default=1095.0)
     parser.add_argument("--fixed-alpha", action="store_true", help="every patient gets the type's alpha")
+    parser.add_argument("--readout", choices=("end", "nadir"), default="end",
+                        help="end: exp(-f N) at the end of follow-up (the model's deterministic extinction); "
+                             "nadir: exp(-f N_min), Poisson sterilisation at the fewest cells after the course")
+    parser.add_argument("--population", action="append", default=[], metavar="NAME=VALUE",
+                        help="replace a value of the human population file for this run (repeatable)")
     args = parser.parse_args()
+    try:
+        changes = {k: float(v) for k, v in (item.split("=", 1) for item in args.population)}
+    except ValueError:
+        raise SystemExit("--population expects NAME=VALUE with a number, e.g. alpha_cv=0.23") from None
+    if changes:
+        _population_values(changes)
     spread = "the type's alpha for every patient" if args.fixed_alpha else "the population's alpha spread"
-    print(f"population local control at day {args.days:.0f} ({args.size} patients each, {spread}), by clonogenic share f")
+    what = f"; population values {changes}" if changes else ""
+    print(f"population local control ({args.readout} readout, {args.days:.0f} days, {args.size} patients each, {spread}{what}), "
+          "by clonogenic share f")
     print("type      " + "".join(f"f = {f:<8g}" for f in SHARES))
     for tumour in ("hnscc", "nsclc", "cervix"):
         path = HERE / f"typical_{tumour}_primary.yaml"
-        print(f"{tumour:<10}" + "".join(f"{local_control(path, f, args.size, args.days, fixed_alpha=args.fixed_alpha):<12.3f}" for f in SHARES))
+        print(f"{tumour:<10}" + "".join(f"{local_control(path, f, args.size, args.days, fixed_alpha=args.fixed_alpha, readout=args.readout):<12.3f}" for f in SHARES))
 
 
 if __name__ == "__main__":
