@@ -31,25 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
-import abscopal.population as population
+from abscopal.errors import InputError
+from abscopal.inference import patch
 from abscopal.population import parse_population, sample_subject
 from abscopal.scenario.load import load_scenario
 from abscopal.simulate import _subject_for, run_subjects
 
 HERE = Path(__file__).resolve().parent
 SHARES = (1.0, 0.1, 0.01, 0.001)
-
-
-def _population_values(changes: dict[str, float]):
-    """Replace values of the population file for this process (a probe's what-if; the file is not touched)."""
-    shipped = population.population_values
-    values = dict(shipped("human"))
-    unknown = set(changes) - set(values)
-    if unknown:
-        raise SystemExit(f"--population: not in the human population file: {sorted(unknown)}")
-    values.update(changes)
-    population.population_values = lambda species: values if species == "human" else shipped(species)
-    population._tumour_constants.cache_clear()
 
 
 def local_control(path: Path, share: float, size: int, days: float, seed: int = 11, fixed_alpha: bool = False,
@@ -85,8 +74,14 @@ def main() -> None:
         changes = {k: float(v) for k, v in (item.split("=", 1) for item in args.population)}
     except ValueError:
         raise SystemExit("--population expects NAME=VALUE with a number, e.g. alpha_cv=0.23") from None
-    if changes:
-        _population_values(changes)
+    try:
+        with patch.values({f"pop.{name}": value for name, value in changes.items()}, "human"):
+            _print_table(args, changes)
+    except InputError as error:
+        raise SystemExit(f"--population: {error}") from None
+
+
+def _print_table(args, changes: dict[str, float]) -> None:
     spread = "the type's alpha for every patient" if args.fixed_alpha else "the population's alpha spread"
     what = f"; population values {changes}" if changes else ""
     print(f"population local control ({args.readout} readout, {args.days:.0f} days, {args.size} patients each, {spread}{what}), "
