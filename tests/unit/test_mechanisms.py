@@ -173,3 +173,47 @@ def test_il2_drives_the_proliferation_of_a_lesions_effectors():
     assert off[0] == pytest.approx(untreated[0], rel=1e-6) and off[1] == pytest.approx(untreated[1], rel=1e-6)
     nude_untreated, nude_treated = effectors([], "t_cell_deficient"), effectors(il2, "t_cell_deficient")
     assert nude_treated[1] == pytest.approx(nude_untreated[1], rel=1e-6)
+
+
+def test_the_ifng_field_of_effectors_slows_growth_and_does_nothing_without_t_cells():
+    """M7 (IG, IGL, docs/calibration.md 2026-12-07): the IFN-gamma field G = ratio/(ratio + q_L) of a lesion's effectors
+    multiplies its growth by 1 - c_G G (bystander G1 arrest: Matsushita 2015, Hoekstra 2020). Read from the one
+    definition: the growth factor is 1 with no effectors, 1 - c_G/2 at ratio q_L and tends to 1 - c_G; and PD-L1 is
+    driven by the same field. In a simulation, an irradiated TSA lesion holds fewer cells on day 20 with the field
+    than with c_G = 0, while in T-cell-deficient hosts the two are identical."""
+    from abscopal.model.codegen import scalar_quantities
+
+    base = {"gompertz_a": 0.05, "growth_factor": 1.0, "log_carrying_capacity": 10.0, "log_volume": 4.0,
+            "max_proliferation_rate": 0.7, "cells": 1e8, "extinction_scale": 0.01, "pdl1_ifng_half_ratio": 0.2,
+            "ifng_cytostasis": 0.9}
+
+    def growth(ratio, **changes):
+        return scalar_quantities(("growth",), {**base, "ratio": ratio, **changes})["growth"]
+
+    free = growth(0.0)
+    assert free == pytest.approx(0.3 * 1e8 / (1e8 + 0.01))
+    assert growth(0.2) == pytest.approx(free * (1 - 0.45))
+    assert growth(1e9) == pytest.approx(free * 0.1, rel=1e-6)
+    assert growth(0.2, ifng_cytostasis=0.0) == pytest.approx(free)
+
+    def cells_on_day_20(host, **overrides):
+        doc = mouse_base(radiotherapy=[{"lesions": ["primary"], "dose": "12 Gy", "fractions": 1, "start": "day 0"}],
+                         overrides=overrides, host={"immune": host})
+        return simulate(scenario(doc)).trajectory.viable_cells[-1, 0]
+
+    assert cells_on_day_20("competent", ifng_cytostasis=0.7) < 0.9 * cells_on_day_20("competent", ifng_cytostasis=0.0)
+    assert cells_on_day_20("t_cell_deficient", ifng_cytostasis=0.7) == pytest.approx(
+        cells_on_day_20("t_cell_deficient", ifng_cytostasis=0.0), rel=1e-9)
+
+
+def test_the_ifng_arrest_is_a_property_of_the_line():
+    """M7 (IGL, docs/calibration.md 2026-12-07): c_G is the line's measured antiproliferative response to IFN-gamma:
+    B16-F10 0.7 (60-81% growth inhibition in vitro), TS/A 0 (IFN-gamma did not alter its proliferation), lines without a
+    measurement the species median of the measured ones (0 in mice), and 0 in every human type until a human
+    registration sets one."""
+    from abscopal.model.subject import parameter_values
+
+    value = {(s, t): parameter_values(s, t)[0]["ifng_cytostasis"] for s, t in
+             (("mouse", "b16f10"), ("mouse", "tsa"), ("mouse", "ct26"), ("mouse", "fsa"), ("human", "nsclc"))}
+    assert value[("mouse", "b16f10")] == pytest.approx(0.7)
+    assert value[("mouse", "tsa")] == value[("mouse", "ct26")] == value[("mouse", "fsa")] == value[("human", "nsclc")] == 0.0

@@ -54,13 +54,15 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
     ("lesion", "volume", "total / cell_density"),
     ("lesion", "log_volume", "log(max(volume, 1e-30))"),  # shared by growth and perfusion (one log per lesion)
     ("lesion", "ratio", "effectors / max(cells + doomed_target_weight * doomed, 1e-9)"),
+    # M7 the IFN-gamma field of infiltrating T cells (raises PD-L1, arrests proliferation); 0 without effectors
+    ("lesion", "ifng_field", "ratio / (ratio + pdl1_ifng_half_ratio)"),
     # M7 killing under PD-1/PD-L1
     ("lesion", "engaged", "flag_pd1_axis * (pdl1_host_share + (1.0 - pdl1_host_share) * pdl1) * (1.0 - o_pd1) * (1.0 - o_pdl1)"),
     ("systemic", "recognition", "antigenicity * (1.0 + recognition_half_saturation) / (antigenicity + recognition_half_saturation)"),
     ("lesion", "kill", "kill_rate * recognition * ratio / (1.0 + recognition * ratio / kill_saturation_ratio) * (1.0 - pdl1_max_inhibition * engaged)"
                        " / (1.0 + suppression) * immune_on"),
     ("lesion", "growth", "min(gompertz_a * growth_factor * (log_carrying_capacity - log_volume), max_proliferation_rate)"
-                         " * cells / (cells + extinction_scale)"),
+                         " * cells / (cells + extinction_scale) * (1.0 - ifng_cytostasis * ifng_field)"),
     # M3 immunogenic death, M4 danger signal, M5 DC loading
     ("lesion", "release", "antigenicity * (icd_radiation_eff * doomed_clearance_rate * doomed"
                           " + icd_basal * (kill + natural_death_rate) * cells)"),
@@ -97,7 +99,7 @@ QUANTITIES: tuple[tuple[str, str, str], ...] = (
                                 " / ((1.0 + suppression) * (1.0 + ratio / til_proliferation_half_ratio)) * immune_on * active"),
     # net per-capita rate of a lesion's effectors apart from influx; population.escape_margin evaluates it at baseline
     ("lesion", "effector_net_rate", "proliferation - effector_death_rate * (1.0 + exhaustion_gain * engaged)"),
-    ("lesion", "pdl1_target", "pdl1_baseline + (1.0 - pdl1_baseline) * min(pdl1_ifng_gain * ratio / (ratio + pdl1_ifng_half_ratio)"
+    ("lesion", "pdl1_target", "pdl1_baseline + (1.0 - pdl1_baseline) * min(pdl1_ifng_gain * ifng_field"
                               " + pdl1_rt_gain * ifn / (ifn + ifn_half_maturation), 1.0)"),
     ("lesion", "suppression_target", "suppression_on * (suppression_baseline"
                                      " * (1.0 + burden_suppression_gain * burden / systemic_suppression_burden) / (1.0 + burden_suppression_gain)"

@@ -2,7 +2,8 @@
 
 A lesion's viable clonogens grow at the Gompertz rate of its total cell volume (viable plus doomed cells,
 so doomed cells still crowd the lesion), capped at the cell-cycle limit g_max, damped by N/(N + N_x) so that
-fewer than about one surviving clonogen cannot regrow, and lose d_0 per day. The Gompertz constant is fixed
+fewer than about one surviving clonogen cannot regrow, slowed by the IFN-gamma field of the lesion's effector T
+cells (times 1 - c_G G, M7), and lose d_0 per day. The Gompertz constant is fixed
 per subject (growth.gompertz_constant) so that the specific growth rate at V_ref is ln 2 / T_d:
     a = ln 2 / (T_d ln(K / V_ref))
 Lesions of one subject do not grow alike: lesion k's rate is a f_k, f_k = exp(sigma_L z_k) (subject.scatter_growth,

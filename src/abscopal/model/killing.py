@@ -24,6 +24,22 @@ balances loss. Their net per-capita rate apart from influx is one quantity of th
 (effector_net_rate); the presentation rule of virtual populations evaluates that same quantity at baseline
 (population.escape_margin). A lesion that appears (M14) starts with q_0 effectors per viable cell.
 
+IFN-gamma field (registration IGL, docs/calibration.md, 2026-12-07): effector T cells act beyond the cells they
+touch. Their IFN-gamma spreads through the lesion, G = ratio/(ratio + q_L), the one field that also raises PD-L1
+(above), and arrests tumour cells in G1: a lesion's growth is multiplied by 1 - c_G G. How much a saturating field
+arrests is the line's own IFN-gamma sensitivity, c_G, read from its measured antiproliferative response: B16-F10 0.7
+(60-81% in vitro), TS/A 0 (no change in proliferation); lines without a measurement take the median of the measured
+lines of the species (B16, TS/A, 3LL, EL4: 0), and human types are 0 until a registration sets them (human panels
+range 0-90% within a type). In B16 under transferred
+tumour-specific T cells, far fewer than the tumour cells, growth suppression was largely G1 arrest rather than
+killing, and neutralising IFN-gamma prevented both (Matsushita H et al. Cancer Immunol Res 2015;3:26); T cells that
+recognise a minor fraction of tumour cells make a large part of the tumour mass sense IFN-gamma, over >800 um, and
+slow the growth of antigen-negative bystanders (Hoekstra ME et al. Nat Cancer 2020;1:291); IFN-gamma with TNF arrests
+cancer cells permanently (Braumueller H et al. Nature 2013;494:361). So a lesion's T cells hold its growth at
+effector:target ratios far below those at which they kill it cell by cell, which is how a few T cells can make most
+of a mouse tumour's response to a single ablative dose depend on them (Lee Y et al. Blood 2009;114:589). Without
+effectors (a T-cell-deficient or CD8-depleted host) the field is 0 and growth is unchanged.
+
 Recognition: the subject's antigenicity a_g (M3: 1 = the highly immunogenic reference, scaled by the
 patient's TMB) sets the recognition r = a_g (1 + K_R)/(a_g + K_R), which multiplies the antigen-driven expansion
 of effectors in the lesion and the hit rate of killing (all of killing below the ceiling k_K q_s); r is 1 at

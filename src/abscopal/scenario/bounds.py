@@ -94,7 +94,7 @@ BOUNDS: dict[str, Bound] = {
     "kill_rate": RATE, "doomed_target_weight": FRACTION, "kill_saturation_ratio": RATIO, "effector_death_rate": RATE,
     "til_proliferation_rate": RATE, "til_proliferation_half_ratio": RATIO, "exhaustion_gain": GAIN,
     "pdl1_tps": FRACTION, "pdl1_max_inhibition": FRACTION, "pdl1_host_share": FRACTION, "pdl1_rate": RATE, "pdl1_ifng_gain": GAIN,
-    "pdl1_ifng_half_ratio": RATIO, "pdl1_rt_gain": GAIN, "til_alpha": RADIOSENSITIVITY, "til_beta": RADIOSENSITIVITY,
+    "pdl1_ifng_half_ratio": RATIO, "ifng_cytostasis": FRACTION, "pdl1_rt_gain": GAIN, "til_alpha": RADIOSENSITIVITY, "til_beta": RADIOSENSITIVITY,
     "effector_ratio_baseline": LEVEL,
     # M8 suppression
     "suppression_baseline": GAIN, "suppression_rate": RATE, "suppression_rt_gain": GAIN,
