@@ -179,7 +179,7 @@ def test_the_ifng_field_of_effectors_slows_growth_and_does_nothing_without_t_cel
     """M7 (IG, IGL, docs/calibration.md 2026-12-07): the IFN-gamma field G = ratio/(ratio + q_L) of a lesion's effectors
     multiplies its growth by 1 - c_G G (bystander G1 arrest: Matsushita 2015, Hoekstra 2020). Read from the one
     definition: the growth factor is 1 with no effectors, 1 - c_G/2 at ratio q_L and tends to 1 - c_G; and PD-L1 is
-    driven by the same field. In a simulation, an irradiated TSA lesion holds fewer cells on day 20 with the field
+    driven by the same field. In a simulation, an irradiated TSA lesion holds fewer cells on day 30 with the field
     than with c_G = 0, while in T-cell-deficient hosts the two are identical."""
     from abscopal.model.codegen import scalar_quantities
 
@@ -196,14 +196,14 @@ def test_the_ifng_field_of_effectors_slows_growth_and_does_nothing_without_t_cel
     assert growth(1e9) == pytest.approx(free * 0.1, rel=1e-6)
     assert growth(0.2, ifng_cytostasis=0.0) == pytest.approx(free)
 
-    def cells_on_day_20(host, **overrides):
+    def cells_on_day_30(host, **overrides):
         doc = mouse_base(radiotherapy=[{"lesions": ["primary"], "dose": "12 Gy", "fractions": 1, "start": "day 0"}],
                          overrides=overrides, host={"immune": host})
         return simulate(scenario(doc)).trajectory.viable_cells[-1, 0]
 
-    assert cells_on_day_20("competent", ifng_cytostasis=0.7) < 0.9 * cells_on_day_20("competent", ifng_cytostasis=0.0)
-    assert cells_on_day_20("t_cell_deficient", ifng_cytostasis=0.7) == pytest.approx(
-        cells_on_day_20("t_cell_deficient", ifng_cytostasis=0.0), rel=1e-9)
+    assert cells_on_day_30("competent", ifng_cytostasis=0.7) < 0.9 * cells_on_day_30("competent", ifng_cytostasis=0.0)
+    assert cells_on_day_30("t_cell_deficient", ifng_cytostasis=0.7) == pytest.approx(
+        cells_on_day_30("t_cell_deficient", ifng_cytostasis=0.0), rel=1e-9)
 
 
 def test_the_ifng_arrest_is_a_property_of_the_line():
